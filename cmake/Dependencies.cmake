@@ -1,0 +1,12 @@
+# Every dependency is a Debian package installed by scripts/setup.sh; docs/dependencies.md says
+# why each is here.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(OPENSSL REQUIRED IMPORTED_TARGET libcrypto>=3.0)   # Ed25519, AES, SHA-256
+pkg_check_modules(PCAP REQUIRED IMPORTED_TARGET libpcap)              # pcap/pcapng/live capture
+pkg_check_modules(HS REQUIRED IMPORTED_TARGET libhs)                  # vectorscan: payload patterns
+find_package(nlohmann_json 3.10 REQUIRED)                             # JSON records, orders
+find_package(fmt REQUIRED)                                            # formatting
+find_package(CLI11 CONFIG REQUIRED)                                   # command line
+if(MAMORI_TESTS)
+  find_package(GTest REQUIRED)
+endif()

@@ -1,0 +1,84 @@
+// HandlingLedger: the append-only, tamper-evident record of how data was handled.
+//
+// Entries are JSON objects, one per line in DIR/entries.ndjson. They are the leaves of a Merkle
+// tree hashed as in Certificate Transparency (RFC 6962 §2.1: leaf = SHA-256(0x00 || entry bytes),
+// node = SHA-256(0x01 || left || right)). After every append the ledger writes a signed tree head
+// (tree size, root hash, time, Ed25519 signature by the ledger's key) to DIR/heads.ndjson. Anyone
+// holding the public key can verify offline that no entry was altered, removed, reordered, or
+// appended outside the ledger (an entry not covered by a signed head). Truncating the tail together
+// with its heads is detectable against a head the verifier kept earlier (a witnessed head), which
+// is why `ledger head` exports the latest one for the commission to keep.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "mamori/core/crypto.h"
+#include "mamori/core/result.h"
+#include "mamori/core/signing.h"
+
+namespace mamori {
+
+struct SignedTreeHead {
+  uint64_t treeSize = 0;
+  Sha256Digest root{};
+  std::string time;    // RFC 3339 UTC
+  std::string keyId;
+  std::vector<uint8_t> signature;
+
+  // The exact bytes the signature covers.
+  std::string signedBytes() const;
+  nlohmann::json toJson() const;
+  static Result<SignedTreeHead> fromJson(const nlohmann::json& j);
+};
+
+// Merkle tree hash of RFC 6962 over leaf byte strings (exposed for tests and for the hub).
+Sha256Digest merkleRoot(const std::vector<std::string>& leaves);
+
+class HandlingLedger {
+ public:
+  // Opens (creating if needed) the ledger in `dir`, signing heads with `key`. Takes an exclusive
+  // lock on the directory for the lifetime of the object so that two runs cannot interleave.
+  static Result<HandlingLedger> open(const std::filesystem::path& dir, SigningKey key);
+  ~HandlingLedger();
+  HandlingLedger(HandlingLedger&&) noexcept;
+  HandlingLedger& operator=(HandlingLedger&&) = delete;
+  HandlingLedger(const HandlingLedger&) = delete;
+  HandlingLedger& operator=(const HandlingLedger&) = delete;
+
+  // Appends one entry: adds "seq" (0-based index) and "time" fields, writes the line, fsyncs,
+  // then writes and fsyncs a new signed tree head. Returns the entry's seq. Durable on return.
+  Result<uint64_t> append(nlohmann::json entry);
+  uint64_t size() const { return leaves_.size(); }
+  SignedTreeHead latestHead() const;
+
+ private:
+  HandlingLedger() = default;
+  std::filesystem::path dir_;
+  std::optional<SigningKey> key_;
+  std::vector<std::string> leaves_;
+  std::optional<SignedTreeHead> head_;
+  int lockFd_ = -1;
+};
+
+struct LedgerVerification {
+  bool ok = false;
+  uint64_t entries = 0;
+  uint64_t signedSize = 0;              // tree size of the latest valid head
+  std::vector<std::string> problems;    // each names the line/entry and what is wrong
+};
+
+// Offline verification of DIR/entries.ndjson and DIR/heads.ndjson against the trusted key, and
+// optionally against a head the verifier kept from earlier (detects tail truncation).
+LedgerVerification verifyLedger(const std::filesystem::path& dir, const VerifyKey& trusted,
+                                const std::optional<SignedTreeHead>& witnessed = std::nullopt);
+
+// Reads all entries (for `ledger show`); errors name the line.
+Result<std::vector<nlohmann::json>> readLedgerEntries(const std::filesystem::path& dir);
+
+}  // namespace mamori
