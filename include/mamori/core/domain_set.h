@@ -27,15 +27,27 @@ class DomainSuffixSet {
   // not a valid domain (too long, empty labels) matches nothing.
   template <class Fn>
   void forEachMatch(std::string_view name, Fn&& fn) const {
+    if (slots_.empty()) return;
     char buf[kMaxName];
     const int n = normalize(name, buf);
     if (n <= 0) return;
-    std::string_view s(buf, static_cast<size_t>(n));
-    while (true) {
-      findAll(s, [&](uint32_t tag) { fn(tag); });
-      const auto dot = s.find('.');
+    const std::string_view full(buf, static_cast<size_t>(n));
+    // Hash every suffix and prefetch its home slot before probing any: in a large table each probe
+    // is a cache miss, and issuing them together overlaps their latency.
+    uint64_t hashes[kMaxLabels];
+    uint8_t starts[kMaxLabels];
+    size_t count = 0;
+    for (size_t pos = 0;;) {
+      const uint64_t h = hash(full.substr(pos));
+      __builtin_prefetch(&slots_[h & (slots_.size() - 1)]);
+      hashes[count] = h;
+      starts[count++] = static_cast<uint8_t>(pos);
+      const auto dot = full.find('.', pos);
       if (dot == std::string_view::npos) break;
-      s.remove_prefix(dot + 1);
+      pos = dot + 1;
+    }
+    for (size_t k = 0; k < count; ++k) {
+      findAll(full.substr(starts[k]), hashes[k], [&](uint32_t tag) { fn(tag); });
     }
   }
   bool matches(std::string_view name) const {
@@ -48,12 +60,13 @@ class DomainSuffixSet {
   size_t memoryBytes() const;
 
   static constexpr size_t kMaxName = 256;
+  static constexpr size_t kMaxLabels = 127;  // 253 bytes of one-byte labels and dots
   // Lowercases and strips one trailing dot into buf; returns length, or -1 if not a valid name.
   static int normalize(std::string_view name, char (&buf)[kMaxName]);
 
  private:
   template <class Fn>
-  void findAll(std::string_view key, Fn&& fn) const;
+  void findAll(std::string_view key, uint64_t h, Fn&& fn) const;
   uint64_t hash(std::string_view s) const;
   void grow();
 
@@ -70,9 +83,7 @@ class DomainSuffixSet {
 };
 
 template <class Fn>
-void DomainSuffixSet::findAll(std::string_view key, Fn&& fn) const {
-  if (slots_.empty()) return;
-  const uint64_t h = hash(key);
+void DomainSuffixSet::findAll(std::string_view key, uint64_t h, Fn&& fn) const {
   const size_t mask = slots_.size() - 1;
   for (size_t i = h & mask;; i = (i + 1) & mask) {
     const Slot& slot = slots_[i];

@@ -11,7 +11,7 @@
 
 namespace mamori {
 
-using Uint128 = unsigned __int128;
+__extension__ typedef unsigned __int128 Uint128;  // NOLINT(modernize-use-using): __extension__ silences -Wpedantic
 
 // An IPv4 or IPv6 address. IPv4 uses bytes_[0..3]; the rest are zero. Trivially copyable so that
 // flow keys can hold it by value.

@@ -12,11 +12,10 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "mamori/core/crypto.h"
 #include "mamori/core/result.h"
@@ -27,7 +26,7 @@ namespace mamori {
 struct SignedTreeHead {
   uint64_t treeSize = 0;
   Sha256Digest root{};
-  std::string time;    // RFC 3339 UTC
+  std::string time;  // RFC 3339 UTC
   std::string keyId;
   std::vector<uint8_t> signature;
 
@@ -44,6 +43,8 @@ class HandlingLedger {
  public:
   // Opens (creating if needed) the ledger in `dir`, signing heads with `key`. Takes an exclusive
   // lock on the directory for the lifetime of the object so that two runs cannot interleave.
+  // An existing ledger must verify under key.publicKey() (see verifyLedger); a ledger that does
+  // not is never appended to, and open() returns an error listing the problems.
   static Result<HandlingLedger> open(const std::filesystem::path& dir, SigningKey key);
   ~HandlingLedger();
   HandlingLedger(HandlingLedger&&) noexcept;
@@ -53,8 +54,12 @@ class HandlingLedger {
 
   // Appends one entry: adds "seq" (0-based index) and "time" fields, writes the line, fsyncs,
   // then writes and fsyncs a new signed tree head. Returns the entry's seq. Durable on return.
+  // `entry` must be a JSON object without "seq" or "time" (those are the ledger's). If a write or
+  // fsync fails after the entry line reached the file, the object refuses further appends.
   Result<uint64_t> append(nlohmann::json entry);
   uint64_t size() const { return leaves_.size(); }
+  // The head covering all entries; before the first append, a signed head of the empty tree
+  // (not written to disk).
   SignedTreeHead latestHead() const;
 
  private:
@@ -64,13 +69,18 @@ class HandlingLedger {
   std::vector<std::string> leaves_;
   std::optional<SignedTreeHead> head_;
   int lockFd_ = -1;
+  int entriesFd_ = -1;                  // O_APPEND
+  int headsFd_ = -1;                    // O_APPEND
+  uint64_t entriesBytes_ = 0;           // size of entries.ndjson after the last complete append
+  std::vector<Sha256Digest> frontier_;  // roots of the perfect subtrees making up the tree
+  bool failed_ = false;                 // a write failed midway: refuse further appends
 };
 
 struct LedgerVerification {
   bool ok = false;
   uint64_t entries = 0;
-  uint64_t signedSize = 0;              // tree size of the latest valid head
-  std::vector<std::string> problems;    // each names the line/entry and what is wrong
+  uint64_t signedSize = 0;            // tree size of the latest valid head
+  std::vector<std::string> problems;  // each names the line/entry and what is wrong
 };
 
 // Offline verification of DIR/entries.ndjson and DIR/heads.ndjson against the trusted key, and

@@ -25,6 +25,9 @@ class Pseudonymizer {
   Pseudonymizer(const Pseudonymizer&) = delete;
   Pseudonymizer& operator=(const Pseudonymizer&) = delete;
 
+  // Maps an IPv4 address to an IPv4 pseudonym and an IPv6 address to an IPv6 pseudonym; an unset
+  // address is returned unchanged. Not safe for concurrent calls on one object (it reuses one
+  // cipher context): give each thread its own Pseudonymizer.
   IpAddress pseudonymize(const IpAddress& address) const;
 
   // Loads the 32-byte key from `path`, or creates it (random, mode 0600, parent directories 0700)

@@ -5,6 +5,7 @@
 // public key.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -32,6 +33,12 @@ class VerifyKey {
 
 class SigningKey {
  public:
+  SigningKey(const SigningKey&) = default;
+  SigningKey& operator=(const SigningKey&) = default;
+  SigningKey(SigningKey&&) noexcept = default;
+  SigningKey& operator=(SigningKey&&) noexcept = default;
+  ~SigningKey();  // wipes the seed
+
   static SigningKey generate();
   static Result<SigningKey> fromPem(std::string_view pem);
   static Result<SigningKey> loadFile(const std::filesystem::path& path);
@@ -43,18 +50,24 @@ class SigningKey {
   std::string toPem() const;
 
  private:
+  SigningKey() = default;
   std::array<uint8_t, 32> seed_{};  // the Ed25519 private key (RFC 8032 seed)
 };
 
 // DSSE (Dead Simple Signing Envelope, secure-systems-lab/dsse v1): the signature covers
-// PAE(payloadType, payload) = "DSSEv1 " + len(type) + " " + type + " " + len(payload) + " " + payload,
-// so the signed bytes are exact and no JSON canonicalization is needed.
-// The envelope: {"payloadType": T, "payload": base64(payload), "signatures": [{"keyid", "sig"}]}.
+//   PAE(payloadType, payload) =
+//       "DSSEv1 " + len(type) + " " + type + " " + len(payload) + " " + payload
+// (lengths in bytes, decimal), so the signed bytes are exact and no JSON canonicalization is
+// needed. The envelope: {"payloadType": T, "payload": base64(payload),
+// "signatures": [{"keyid", "sig"}]}.
 std::string dsseSign(const SigningKey& key, std::string_view payloadType, std::string_view payload);
 
 // Verifies an envelope against a trusted key and expected payload type; returns the payload bytes.
 // Errors name what failed (not JSON, wrong payload type, no signature by this key, bad signature).
 Result<std::string> dsseVerify(const VerifyKey& trusted, std::string_view envelopeJson,
                                std::string_view expectedPayloadType);
+
+// The exact bytes a DSSE v1 signature covers (exposed so tests can check the spec's vector).
+std::string dssePae(std::string_view payloadType, std::string_view payload);
 
 }  // namespace mamori

@@ -20,6 +20,7 @@ namespace mamori::sensor {
   X(TruncatedVlan, "truncated_vlan")     \
   X(VlanTooDeep, "vlan_too_deep")        \
   X(TruncatedSll, "truncated_sll")       \
+  X(TruncatedLoopback, "truncated_loopback") \
   X(TruncatedIpv4, "truncated_ipv4")     \
   X(BadIpv4Version, "bad_ipv4_version")  \
   X(BadIpv4HeaderLength, "bad_ipv4_header_length") \

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Every test: the release build's suite (unit, end-to-end, fuzz corpus replays), the same suite
+# under AddressSanitizer + UndefinedBehaviorSanitizer, every libFuzzer target for a bounded time,
+# and a small run of each benchmark script so they keep working.
+#
+#   scripts/test.sh                 everything (FUZZ_SECONDS per target, default 30)
+#   scripts/test.sh --quick         release suite only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+jobs=$(nproc)
+fuzz_seconds=${FUZZ_SECONDS:-30}
+
+step() { printf '\n==== %s\n' "$*"; }
+
+step "release build and test suite"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMAMORI_WERROR=ON >/dev/null
+cmake --build build
+ctest --test-dir build --output-on-failure -j "$jobs"
+[ "$quick" = 1 ] && exit 0
+
+step "AddressSanitizer + UndefinedBehaviorSanitizer build and test suite"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
+  -DCMAKE_CXX_COMPILER=clang++ -DMAMORI_SANITIZE=ON -DMAMORI_WERROR=ON -DMAMORI_BENCH=OFF >/dev/null
+cmake --build build-asan
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j "$jobs"
+
+step "libFuzzer targets, ${fuzz_seconds}s each"
+cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
+  -DCMAKE_CXX_COMPILER=clang++ -DMAMORI_FUZZ=ON -DMAMORI_SANITIZE=ON -DMAMORI_BENCH=OFF >/dev/null
+cmake --build build-fuzz
+for target in build-fuzz/tests/fuzz/*_fuzz; do
+  name=$(basename "$target" _fuzz)
+  corpus=tests/fuzz/corpus/$name
+  work=$(mktemp -d)
+  cp -r "$corpus"/. "$work"/
+  echo "fuzz $name"
+  "$target" -max_total_time="$fuzz_seconds" -print_final_stats=0 "$work" 2>&1 | tail -n 2
+  rm -rf "$work"
+done
+
+step "benchmark scripts, small inputs"
+bench/select/run.sh --small

@@ -1,0 +1,529 @@
+#include "mamori/core/ledger.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <limits>
+#include <string_view>
+#include <system_error>
+
+#include "mamori/core/time.h"
+#include "secure_file.h"
+
+namespace mamori {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kEntriesFile = "entries.ndjson";
+constexpr const char* kHeadsFile = "heads.ndjson";
+constexpr const char* kLockFile = ".lock";
+constexpr std::string_view kHeadDomain = "mamori-ledger-head-v1\n";
+
+std::span<const uint8_t> asBytes(std::string_view s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+// RFC 6962 §2.1 domain separation: 0x00 prefixes leaves, 0x01 interior nodes, so a leaf can
+// never be passed off as an interior node (second-preimage attacks on the tree).
+Sha256Digest leafHash(std::string_view leaf) {
+  Sha256 h;
+  const uint8_t prefix = 0x00;
+  h.update({&prefix, 1});
+  h.update(asBytes(leaf));
+  return h.finish();
+}
+
+Sha256Digest nodeHash(const Sha256Digest& left, const Sha256Digest& right) {
+  Sha256 h;
+  const uint8_t prefix = 0x01;
+  h.update({&prefix, 1});
+  h.update(left);
+  h.update(right);
+  return h.finish();
+}
+
+// The RFC 6962 tree of n leaves is the fold, right to left, of the perfect subtrees given by the
+// binary digits of n (largest first). Keeping just those subtree roots makes an append O(log n)
+// and lets the verifier check every head in one pass over the entries.
+class MerkleFrontier {
+ public:
+  void add(const Sha256Digest& leaf) {
+    stack_.push_back(leaf);
+    for (uint64_t m = size_; (m & 1) != 0; m >>= 1) {
+      const Sha256Digest right = stack_.back();
+      stack_.pop_back();
+      stack_.back() = nodeHash(stack_.back(), right);
+    }
+    ++size_;
+  }
+  uint64_t size() const { return size_; }
+  Sha256Digest root() const {
+    if (stack_.empty()) return sha256(std::string_view());
+    Sha256Digest r = stack_.back();
+    for (size_t i = stack_.size() - 1; i-- > 0;) r = nodeHash(stack_[i], r);
+    return r;
+  }
+  const std::vector<Sha256Digest>& subtrees() const { return stack_; }
+  static MerkleFrontier fromSubtrees(std::vector<Sha256Digest> stack, uint64_t size) {
+    MerkleFrontier f;
+    f.stack_ = std::move(stack);
+    f.size_ = size;
+    return f;
+  }
+
+ private:
+  std::vector<Sha256Digest> stack_;
+  uint64_t size_ = 0;
+};
+
+// Splits NDJSON text into lines without their '\n'. A final line lacking its newline (a torn
+// write) is still returned, and reported through `incomplete`.
+std::vector<std::string_view> splitLines(std::string_view text, bool& incomplete) {
+  std::vector<std::string_view> lines;
+  incomplete = false;
+  size_t start = 0;
+  while (start < text.size()) {
+    const size_t nl = text.find('\n', start);
+    if (nl == std::string_view::npos) {
+      lines.push_back(text.substr(start));
+      incomplete = true;
+      break;
+    }
+    lines.push_back(text.substr(start, nl - start));
+    start = nl + 1;
+  }
+  return lines;
+}
+
+// A missing file is an empty ledger file (a ledger that never had an append).
+Result<std::string> readLedgerFile(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    if (ec) return makeError("cannot access " + path.string() + ": " + ec.message());
+    return std::string();
+  }
+  return detail::readWholeFile(path, std::numeric_limits<size_t>::max());
+}
+
+std::string lineRef(const char* file, size_t index) {
+  return std::string(file) + " line " + std::to_string(index + 1);
+}
+
+Result<void> writeAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return makeError(detail::errnoText(n < 0 ? errno : EIO));
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return {};
+}
+
+SignedTreeHead makeHead(const SigningKey& key, uint64_t size, const Sha256Digest& root) {
+  SignedTreeHead head;
+  head.treeSize = size;
+  head.root = root;
+  head.time = formatRfc3339(nowMicros());
+  head.keyId = key.publicKey().keyId();
+  head.signature = key.sign(asBytes(head.signedBytes()));
+  return head;
+}
+
+// What verification learned, kept so that open() does not read the files twice.
+struct ScannedLedger {
+  LedgerVerification verification;
+  std::vector<std::string> leaves;
+  MerkleFrontier frontier;
+  std::optional<SignedTreeHead> lastHead;
+  uint64_t entriesBytes = 0;
+};
+
+std::string headProblem(const std::string& where, const SignedTreeHead& head,
+                        const VerifyKey& trusted) {
+  if (head.keyId != trusted.keyId()) {
+    return where + ": key_id " + head.keyId + " is not the trusted key " + trusted.keyId();
+  }
+  if (!trusted.verify(asBytes(head.signedBytes()), head.signature)) {
+    return where + ": signature does not verify under the trusted key";
+  }
+  return {};
+}
+
+ScannedLedger scanLedger(const fs::path& dir, const VerifyKey& trusted,
+                         const std::optional<SignedTreeHead>& witnessed) {
+  ScannedLedger out;
+  LedgerVerification& v = out.verification;
+  auto problem = [&v](std::string p) { v.problems.push_back(std::move(p)); };
+
+  auto entriesText = readLedgerFile(dir / kEntriesFile);
+  auto headsText = readLedgerFile(dir / kHeadsFile);
+  if (!entriesText || !headsText) {
+    if (!entriesText) problem(entriesText.error().message);
+    if (!headsText) problem(headsText.error().message);
+    return out;
+  }
+  out.entriesBytes = entriesText->size();
+
+  bool incomplete = false;
+  const std::vector<std::string_view> lines = splitLines(*entriesText, incomplete);
+  if (incomplete) {
+    problem(lineRef(kEntriesFile, lines.size() - 1) + ": incomplete (no newline at end of file)");
+  }
+  v.entries = lines.size();
+  std::vector<Sha256Digest> leafHashes;
+  leafHashes.reserve(lines.size());
+  for (size_t i = 0; i < lines.size(); ++i) {
+    leafHashes.push_back(leafHash(lines[i]));
+    out.leaves.emplace_back(lines[i]);
+    const nlohmann::json entry = nlohmann::json::parse(lines[i], nullptr, false);
+    if (entry.is_discarded()) {
+      problem(lineRef(kEntriesFile, i) + ": not valid JSON");
+      continue;
+    }
+    if (!entry.is_object()) {
+      problem(lineRef(kEntriesFile, i) + ": not a JSON object");
+      continue;
+    }
+    // seq is checked on its own so that a removed or reordered entry is named directly, not only
+    // through a root mismatch of some later head.
+    const auto seq = entry.find("seq");
+    if (seq == entry.end() || !seq->is_number_unsigned()) {
+      problem(lineRef(kEntriesFile, i) + ": no unsigned integer \"seq\"");
+    } else if (seq->get<uint64_t>() != i) {
+      problem(lineRef(kEntriesFile, i) + ": seq is " + std::to_string(seq->get<uint64_t>()) +
+              ", expected " + std::to_string(i) + " (entries removed or reordered)");
+    }
+  }
+
+  bool headsIncomplete = false;
+  const std::vector<std::string_view> headLines = splitLines(*headsText, headsIncomplete);
+  if (headsIncomplete) {
+    problem(lineRef(kHeadsFile, headLines.size() - 1) + ": incomplete (no newline at end of file)");
+  }
+  MerkleFrontier frontier;
+  std::optional<uint64_t> previousSize;
+  uint64_t lastListedSize = 0;
+  for (size_t k = 0; k < headLines.size(); ++k) {
+    const std::string where = lineRef(kHeadsFile, k);
+    const nlohmann::json j = nlohmann::json::parse(headLines[k], nullptr, false);
+    if (j.is_discarded()) {
+      problem(where + ": not valid JSON");
+      continue;
+    }
+    auto head = SignedTreeHead::fromJson(j);
+    if (!head) {
+      problem(where + ": " + head.error().message);
+      continue;
+    }
+    bool good = true;
+    if (std::string p = headProblem(where, *head, trusted); !p.empty()) {
+      problem(std::move(p));
+      good = false;
+    }
+    if (previousSize && head->treeSize <= *previousSize) {
+      problem(where + ": tree_size " + std::to_string(head->treeSize) +
+              " is not greater than the previous head's " + std::to_string(*previousSize));
+      good = false;
+    }
+    previousSize = head->treeSize;
+    lastListedSize = head->treeSize;
+    if (head->treeSize > v.entries) {
+      problem(where + ": tree_size " + std::to_string(head->treeSize) + " exceeds the " +
+              std::to_string(v.entries) + " entries (entries were removed)");
+      continue;
+    }
+    if (frontier.size() > head->treeSize) frontier = MerkleFrontier();  // out-of-order head
+    while (frontier.size() < head->treeSize) frontier.add(leafHashes[frontier.size()]);
+    if (frontier.root() != head->root) {
+      problem(where + ": root does not match the first " + std::to_string(head->treeSize) +
+              " entries (an entry was altered, removed or reordered)");
+      good = false;
+    }
+    if (good) {
+      v.signedSize = head->treeSize;
+      out.lastHead = *head;
+    }
+  }
+
+  if (v.entries > lastListedSize) {
+    problem(std::to_string(v.entries - lastListedSize) +
+            " entries after the last signed head: appended outside the ledger");
+  } else if (v.entries > v.signedSize) {
+    problem("entries " + std::to_string(v.signedSize + 1) + ".." + std::to_string(v.entries) +
+            " are not covered by a valid signed head");
+  }
+
+  if (witnessed) {
+    if (std::string p = headProblem("witnessed head", *witnessed, trusted); !p.empty()) {
+      problem(std::move(p));
+    } else if (witnessed->treeSize > v.entries) {
+      problem("witnessed head covers " + std::to_string(witnessed->treeSize) +
+              " entries but the ledger has only " + std::to_string(v.entries) +
+              ": entries were removed");
+    } else {
+      MerkleFrontier w;
+      for (uint64_t i = 0; i < witnessed->treeSize; ++i) w.add(leafHashes[i]);
+      if (w.root() != witnessed->root) {
+        problem("witnessed head (tree size " + std::to_string(witnessed->treeSize) +
+                ") does not match the ledger's first entries: the ledger was rewritten");
+      }
+    }
+  }
+
+  while (frontier.size() < leafHashes.size()) frontier.add(leafHashes[frontier.size()]);
+  out.frontier = std::move(frontier);
+  v.ok = v.problems.empty();
+  return out;
+}
+
+Sha256Digest merkleRange(const std::vector<std::string>& leaves, size_t begin, size_t end) {
+  const size_t n = end - begin;
+  if (n == 1) return leafHash(leaves[begin]);
+  size_t k = 1;
+  while (k * 2 < n) k *= 2;  // largest power of two smaller than n (RFC 6962 §2.1)
+  return nodeHash(merkleRange(leaves, begin, begin + k), merkleRange(leaves, begin + k, end));
+}
+
+int openAppend(const fs::path& path) {
+  return ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+}
+
+}  // namespace
+
+// ---- SignedTreeHead ----
+
+std::string SignedTreeHead::signedBytes() const {
+  std::string out(kHeadDomain);
+  out += std::to_string(treeSize);
+  out += '\n';
+  out += toHex(root);
+  out += '\n';
+  out += time;
+  out += '\n';
+  return out;
+}
+
+nlohmann::json SignedTreeHead::toJson() const {
+  return {{"tree_size", treeSize},
+          {"root", toHex(root)},
+          {"time", time},
+          {"key_id", keyId},
+          {"sig", base64Encode(signature)}};
+}
+
+Result<SignedTreeHead> SignedTreeHead::fromJson(const nlohmann::json& j) {
+  if (!j.is_object()) return makeError("signed tree head is not a JSON object");
+  auto field = [&j](const char* name) -> const nlohmann::json* {
+    const auto it = j.find(name);
+    return it == j.end() ? nullptr : &*it;
+  };
+  SignedTreeHead head;
+  const nlohmann::json* size = field("tree_size");
+  if (size == nullptr || !size->is_number_unsigned()) {
+    return makeError("signed tree head: \"tree_size\" missing or not an unsigned integer");
+  }
+  head.treeSize = size->get<uint64_t>();
+  const nlohmann::json* root = field("root");
+  if (root == nullptr || !root->is_string()) {
+    return makeError("signed tree head: \"root\" missing or not a string");
+  }
+  auto rootBytes = fromHex(root->get_ref<const std::string&>());
+  if (!rootBytes || rootBytes->size() != head.root.size()) {
+    return makeError("signed tree head: \"root\" is not 64 hex digits");
+  }
+  std::copy(rootBytes->begin(), rootBytes->end(), head.root.begin());
+  const nlohmann::json* time = field("time");
+  if (time == nullptr || !time->is_string()) {
+    return makeError("signed tree head: \"time\" missing or not a string");
+  }
+  head.time = time->get<std::string>();
+  const nlohmann::json* keyId = field("key_id");
+  if (keyId == nullptr || !keyId->is_string()) {
+    return makeError("signed tree head: \"key_id\" missing or not a string");
+  }
+  head.keyId = keyId->get<std::string>();
+  const nlohmann::json* sig = field("sig");
+  if (sig == nullptr || !sig->is_string()) {
+    return makeError("signed tree head: \"sig\" missing or not a string");
+  }
+  auto sigBytes = base64Decode(sig->get_ref<const std::string&>());
+  if (!sigBytes) return makeError("signed tree head: \"sig\" is not base64");
+  head.signature = std::move(*sigBytes);
+  return head;
+}
+
+Sha256Digest merkleRoot(const std::vector<std::string>& leaves) {
+  if (leaves.empty()) return sha256(std::string_view());
+  return merkleRange(leaves, 0, leaves.size());
+}
+
+// ---- HandlingLedger ----
+
+Result<HandlingLedger> HandlingLedger::open(const fs::path& dir, SigningKey key) {
+  if (auto r = detail::createPrivateDirectories(dir); !r) return r.error();
+
+  HandlingLedger ledger;
+  ledger.dir_ = dir;
+  ledger.lockFd_ = ::open((dir / kLockFile).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (ledger.lockFd_ < 0) {
+    return makeError("cannot open lock file in ledger " + dir.string() + ": " +
+                     detail::errnoText(errno));
+  }
+  // flock belongs to the open file description, so a second open() in this process conflicts
+  // too, as it must: two writers would interleave lines and fork the tree.
+  if (::flock(ledger.lockFd_, LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) {
+      return makeError("ledger " + dir.string() + " is in use by another process");
+    }
+    return makeError("cannot lock ledger " + dir.string() + ": " + detail::errnoText(errno));
+  }
+
+  const VerifyKey publicKey = key.publicKey();
+  ScannedLedger scanned = scanLedger(dir, publicKey, std::nullopt);
+  if (!scanned.verification.ok) {
+    std::string message = "ledger " + dir.string() + " does not verify with key " +
+                          publicKey.keyId() + "; refusing to append to it:";
+    for (const std::string& p : scanned.verification.problems) message += "\n  " + p;
+    return makeError(std::move(message));
+  }
+
+  std::error_code ec;
+  const bool entriesExisted = fs::exists(dir / kEntriesFile, ec);
+  const bool headsExisted = fs::exists(dir / kHeadsFile, ec);
+  ledger.entriesFd_ = openAppend(dir / kEntriesFile);
+  if (ledger.entriesFd_ < 0) {
+    return makeError("cannot open " + (dir / kEntriesFile).string() + ": " +
+                     detail::errnoText(errno));
+  }
+  ledger.headsFd_ = openAppend(dir / kHeadsFile);
+  if (ledger.headsFd_ < 0) {
+    return makeError("cannot open " + (dir / kHeadsFile).string() + ": " +
+                     detail::errnoText(errno));
+  }
+  if (!entriesExisted || !headsExisted) {
+    if (auto r = detail::fsyncDirectory(dir); !r) return r.error();
+  }
+
+  ledger.leaves_ = std::move(scanned.leaves);
+  ledger.frontier_ = scanned.frontier.subtrees();
+  ledger.entriesBytes_ = scanned.entriesBytes;
+  ledger.head_ = scanned.lastHead;
+  if (!ledger.head_) ledger.head_ = makeHead(key, 0, sha256(std::string_view()));
+  ledger.key_ = std::move(key);
+  return ledger;
+}
+
+HandlingLedger::~HandlingLedger() {
+  if (entriesFd_ >= 0) ::close(entriesFd_);
+  if (headsFd_ >= 0) ::close(headsFd_);
+  if (lockFd_ >= 0) ::close(lockFd_);  // releases the flock
+}
+
+HandlingLedger::HandlingLedger(HandlingLedger&& other) noexcept
+    : dir_(std::move(other.dir_)),
+      key_(std::move(other.key_)),
+      leaves_(std::move(other.leaves_)),
+      head_(std::move(other.head_)),
+      lockFd_(other.lockFd_),
+      entriesFd_(other.entriesFd_),
+      headsFd_(other.headsFd_),
+      entriesBytes_(other.entriesBytes_),
+      frontier_(std::move(other.frontier_)),
+      failed_(other.failed_) {
+  other.lockFd_ = -1;
+  other.entriesFd_ = -1;
+  other.headsFd_ = -1;
+  other.failed_ = true;
+}
+
+Result<uint64_t> HandlingLedger::append(nlohmann::json entry) {
+  if (failed_ || !key_) {
+    return makeError("ledger " + dir_.string() +
+                     " refuses appends after an earlier write failure; reopen it to verify");
+  }
+  if (!entry.is_object()) return makeError("ledger entry must be a JSON object");
+  for (const char* reserved : {"seq", "time"}) {
+    if (entry.contains(reserved)) {
+      return makeError(std::string("ledger entry must not set the reserved field \"") + reserved +
+                       "\"");
+    }
+  }
+  const uint64_t seq = leaves_.size();
+  entry["seq"] = seq;
+  entry["time"] = formatRfc3339(nowMicros());
+  std::string line;
+  try {
+    line = entry.dump();
+  } catch (const nlohmann::json::exception& e) {
+    return makeError(std::string("ledger entry cannot be serialized: ") + e.what());
+  }
+  const fs::path entriesPath = dir_ / kEntriesFile;
+
+  if (auto w = writeAll(entriesFd_, line + "\n"); !w) {
+    // Roll a torn line back so the file still ends at a complete entry; if that fails too the
+    // on-disk state is unknown and only a re-verification may decide.
+    if (::ftruncate(entriesFd_, static_cast<off_t>(entriesBytes_)) != 0) failed_ = true;
+    return makeError("cannot write " + entriesPath.string() + ": " + w.error().message);
+  }
+  if (::fsync(entriesFd_) != 0) {
+    failed_ = true;  // after a failed fsync the page cache may no longer match the disk
+    return makeError("cannot fsync " + entriesPath.string() + ": " + detail::errnoText(errno));
+  }
+
+  MerkleFrontier frontier = MerkleFrontier::fromSubtrees(frontier_, seq);
+  frontier.add(leafHash(line));
+  SignedTreeHead head = makeHead(*key_, seq + 1, frontier.root());
+  const std::string headLine = head.toJson().dump() + "\n";
+  const fs::path headsPath = dir_ / kHeadsFile;
+  // The entry is on disk now: any failure from here leaves it without a head, which verification
+  // reports, so the object stops accepting appends rather than build on an unsigned entry.
+  if (auto w = writeAll(headsFd_, headLine); !w) {
+    failed_ = true;
+    return makeError("entry " + std::to_string(seq) +
+                     " was written but its signed head could not be: " + headsPath.string() + ": " +
+                     w.error().message);
+  }
+  if (::fsync(headsFd_) != 0) {
+    failed_ = true;
+    return makeError("cannot fsync " + headsPath.string() + ": " + detail::errnoText(errno));
+  }
+
+  entriesBytes_ += line.size() + 1;
+  leaves_.push_back(std::move(line));
+  frontier_ = frontier.subtrees();
+  head_ = std::move(head);
+  return seq;
+}
+
+SignedTreeHead HandlingLedger::latestHead() const {
+  return head_.value_or(SignedTreeHead{});
+}
+
+// ---- offline verification ----
+
+LedgerVerification verifyLedger(const fs::path& dir, const VerifyKey& trusted,
+                                const std::optional<SignedTreeHead>& witnessed) {
+  return scanLedger(dir, trusted, witnessed).verification;
+}
+
+Result<std::vector<nlohmann::json>> readLedgerEntries(const fs::path& dir) {
+  auto text = readLedgerFile(dir / kEntriesFile);
+  if (!text) return text.error();
+  bool incomplete = false;
+  const std::vector<std::string_view> lines = splitLines(*text, incomplete);
+  std::vector<nlohmann::json> entries;
+  entries.reserve(lines.size());
+  for (size_t i = 0; i < lines.size(); ++i) {
+    nlohmann::json j = nlohmann::json::parse(lines[i], nullptr, false);
+    if (j.is_discarded()) return makeError(lineRef(kEntriesFile, i) + ": not valid JSON");
+    entries.push_back(std::move(j));
+  }
+  return entries;
+}
+
+}  // namespace mamori

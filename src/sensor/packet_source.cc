@@ -1,0 +1,211 @@
+#include "mamori/sensor/packet_source.h"
+
+#include <fmt/format.h>
+#include <pcap/pcap.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "mamori/core/crypto.h"
+#include "mamori/core/time.h"
+#include "mamori/sensor/decoder.h"
+
+namespace mamori::sensor {
+namespace {
+
+std::atomic<bool> gStop{false};
+
+// A FILE* over another FILE* that hashes every byte libpcap reads, so the ledger can name the exact
+// input (including standard input) without reading it twice.
+struct HashingStream {
+  FILE* inner;
+  bool ownsInner;
+  Sha256 hash;
+  uint64_t bytes = 0;
+};
+
+ssize_t hashingRead(void* cookie, char* buf, size_t size) {
+  auto* s = static_cast<HashingStream*>(cookie);
+  const size_t n = std::fread(buf, 1, size, s->inner);
+  if (n == 0 && std::ferror(s->inner)) return -1;
+  s->hash.update(std::span<const uint8_t>(
+      reinterpret_cast<const uint8_t*>(buf),
+      n));  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): char buffer from stdio
+  s->bytes += n;
+  return static_cast<ssize_t>(n);
+}
+
+int hashingClose(void* cookie) {
+  auto* s = static_cast<HashingStream*>(cookie);
+  if (s->ownsInner) std::fclose(s->inner);
+  return 0;
+}
+
+std::string linkTypeName(int dlt) {
+  const char* name = pcap_datalink_val_to_name(dlt);
+  return name ? fmt::format("{} ({})", name, dlt) : fmt::format("{}", dlt);
+}
+
+class FileSource final : public PacketSource {
+ public:
+  FileSource(std::string name, pcap_t* pcap, std::unique_ptr<HashingStream> stream, FILE* wrapped)
+      : name_(std::move(name)), pcap_(pcap), stream_(std::move(stream)), wrapped_(wrapped) {}
+  ~FileSource() override {
+    pcap_close(pcap_);  // closes `wrapped_`, which closes the inner file
+  }
+
+  int linkType() const override { return pcap_datalink(pcap_); }
+
+  Next next(std::span<const uint8_t>& frame, int64_t& ts) override {
+    pcap_pkthdr* hdr = nullptr;
+    const u_char* data = nullptr;
+    const int rc = pcap_next_ex(pcap_, &hdr, &data);
+    if (rc == 1) {
+      frame = std::span<const uint8_t>(data, hdr->caplen);
+      ts = int64_t{hdr->ts.tv_sec} * 1'000'000 + hdr->ts.tv_usec;
+      return Next::kFrame;
+    }
+    if (rc == PCAP_ERROR_BREAK) return Next::kEnd;
+    error_ = fmt::format("{}: {}", name_, pcap_geterr(pcap_));
+    return Next::kError;
+  }
+
+  std::string error() const override { return error_; }
+
+  InputIdentity identity() override {
+    if (!finished_) {
+      // Hash whatever libpcap did not read (after an error), so the identity is of the whole file.
+      char buf[1 << 16];
+      std::clearerr(stream_->inner);
+      while (true) {
+        const size_t n = std::fread(buf, 1, sizeof buf, stream_->inner);
+        if (n == 0) break;
+        stream_->hash.update(std::span<const uint8_t>(
+            reinterpret_cast<const uint8_t*>(buf),
+            n));  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): char buffer from stdio
+        stream_->bytes += n;
+      }
+      digest_ = toHex(stream_->hash.finish());
+      finished_ = true;
+    }
+    return InputIdentity{name_, digest_, stream_->bytes};
+  }
+
+ private:
+  std::string name_;
+  pcap_t* pcap_;
+  std::unique_ptr<HashingStream> stream_;
+  FILE* wrapped_;
+  std::string error_;
+  std::string digest_;
+  bool finished_ = false;
+};
+
+class LiveSource final : public PacketSource {
+ public:
+  LiveSource(std::string name, pcap_t* pcap, int64_t deadline)
+      : name_(std::move(name)), pcap_(pcap), deadline_(deadline) {}
+  ~LiveSource() override { pcap_close(pcap_); }
+
+  int linkType() const override { return pcap_datalink(pcap_); }
+
+  Next next(std::span<const uint8_t>& frame, int64_t& ts) override {
+    while (true) {
+      if (gStop.load(std::memory_order_relaxed)) return Next::kEnd;
+      if (deadline_ != 0 && nowMicros() >= deadline_) return Next::kEnd;
+      pcap_pkthdr* hdr = nullptr;
+      const u_char* data = nullptr;
+      const int rc = pcap_next_ex(pcap_, &hdr, &data);
+      if (rc == 1) {
+        frame = std::span<const uint8_t>(data, hdr->caplen);
+        ts = int64_t{hdr->ts.tv_sec} * 1'000'000 + hdr->ts.tv_usec;
+        return Next::kFrame;
+      }
+      if (rc == 0) continue;  // poll timeout: check stop conditions
+      if (rc == PCAP_ERROR_BREAK) return Next::kEnd;
+      error_ = fmt::format("{}: {}", name_, pcap_geterr(pcap_));
+      return Next::kError;
+    }
+  }
+
+  std::string error() const override { return error_; }
+  uint64_t dropped() const override {
+    pcap_stat st{};
+    if (pcap_stats(pcap_, &st) != 0) return 0;
+    return uint64_t{st.ps_drop} + st.ps_ifdrop;
+  }
+  InputIdentity identity() override { return InputIdentity{"iface:" + name_, "", 0}; }
+
+ private:
+  std::string name_;
+  pcap_t* pcap_;
+  int64_t deadline_;
+  std::string error_;
+};
+
+}  // namespace
+
+void requestCaptureStop() {
+  gStop.store(true, std::memory_order_relaxed);
+}
+
+Result<std::unique_ptr<PacketSource>> openCaptureFile(const std::string& path) {
+  const bool isStdin = path == "-";
+  const std::string name = isStdin ? "<stdin>" : path;
+  FILE* inner = isStdin ? stdin : std::fopen(path.c_str(), "rb");
+  if (inner == nullptr) {
+    return makeError(fmt::format("{}: cannot open capture: {}", name, std::strerror(errno)));
+  }
+  auto stream = std::make_unique<HashingStream>();
+  stream->inner = inner;
+  stream->ownsInner = !isStdin;
+  FILE* wrapped = fopencookie(stream.get(), "rb",
+                              cookie_io_functions_t{hashingRead, nullptr, nullptr, hashingClose});
+  if (wrapped == nullptr) {
+    if (!isStdin) std::fclose(inner);
+    return makeError(fmt::format("{}: cannot open capture stream", name));
+  }
+  char errbuf[PCAP_ERRBUF_SIZE] = {};
+  pcap_t* pcap =
+      pcap_fopen_offline_with_tstamp_precision(wrapped, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
+  if (pcap == nullptr) {
+    std::fclose(wrapped);
+    return makeError(fmt::format("{}: not a readable pcap or pcapng capture: {}", name, errbuf));
+  }
+  const int dlt = pcap_datalink(pcap);
+  auto source = std::make_unique<FileSource>(name, pcap, std::move(stream), wrapped);
+  if (!isSupportedLinkType(dlt)) {
+    return makeError(fmt::format("{}: unsupported link type {}", name, linkTypeName(dlt)));
+  }
+  return std::unique_ptr<PacketSource>(std::move(source));
+}
+
+Result<std::unique_ptr<PacketSource>> openLiveCapture(const std::string& interface,
+                                                      int64_t deadlineMicros) {
+  char errbuf[PCAP_ERRBUF_SIZE] = {};
+  pcap_t* pcap = pcap_create(interface.c_str(), errbuf);
+  if (pcap == nullptr) return makeError(fmt::format("{}: {}", interface, errbuf));
+  pcap_set_snaplen(pcap, 65535);
+  pcap_set_promisc(pcap, 1);
+  pcap_set_timeout(pcap, 100);
+  pcap_set_immediate_mode(pcap, 1);
+  pcap_set_buffer_size(pcap, 64 << 20);
+  pcap_set_tstamp_precision(pcap, PCAP_TSTAMP_PRECISION_MICRO);
+  const int rc = pcap_activate(pcap);
+  if (rc < 0) {
+    std::string why = pcap_geterr(pcap);
+    pcap_close(pcap);
+    return makeError(fmt::format("{}: cannot capture: {}", interface, why));
+  }
+  const int dlt = pcap_datalink(pcap);
+  if (!isSupportedLinkType(dlt)) {
+    pcap_close(pcap);
+    return makeError(fmt::format("{}: unsupported link type {}", interface, linkTypeName(dlt)));
+  }
+  return std::unique_ptr<PacketSource>(
+      std::make_unique<LiveSource>(interface, pcap, deadlineMicros));
+}
+
+}  // namespace mamori::sensor

@@ -1,0 +1,130 @@
+// mamori-gencap: deterministic capture generator for the end-to-end tests and the benchmark.
+// Exit status: 0 success, 1 runtime failure (I/O), 2 bad arguments.
+#include <CLI/CLI.hpp>
+#include <exception>
+#include <iostream>
+#include <map>
+#include <string>
+
+#include "mamori/core/result.h"
+#include "scenarios.h"
+
+namespace {
+
+using mamori::gencap::CaptureFormat;
+using mamori::gencap::LinkType;
+
+// The canary goes into URI paths, header values, TLS extensions and DNS TXT/EDNS data; limiting it
+// to URI-unreserved characters keeps it verbatim in all of them.
+bool validCanary(const std::string& c) {
+  if (c.empty() || c.size() > 200) return false;
+  for (char ch : c) {
+    const bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+                    ch == '-' || ch == '.' || ch == '_' || ch == '~';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  mamori::gencap::CommonOptions common;
+  mamori::gencap::E2eOptions e2e;
+  mamori::gencap::LoadOptions load;
+  std::string scenario;
+
+  CLI::App app{
+      "mamori-gencap: writes a deterministic pcap/pcapng capture (same arguments, same bytes).\n"
+      "Every packet with a transport payload carries the canary string."};
+  app.set_help_flag("--help,-h", "Print this help and exit");
+  app.add_option("--scenario", scenario, "e2e (eleven fixed flows) or load (benchmark traffic)")
+      ->required()
+      ->check(CLI::IsMember({"e2e", "load"}));
+  app.add_option("--out", common.out, "Output capture file")->required();
+  app.add_option("--format", common.format, "pcap or pcapng")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, CaptureFormat>{{"pcap", CaptureFormat::kPcap},
+                                               {"pcapng", CaptureFormat::kPcapng}}))
+      ->default_str("pcap");
+  app.add_option("--link", common.link, "ethernet, sll (Linux cooked v1) or raw (LINKTYPE_RAW)")
+      ->transform(CLI::CheckedTransformer(std::map<std::string, LinkType>{
+          {"ethernet", LinkType::kEthernet}, {"sll", LinkType::kSll}, {"raw", LinkType::kRaw}}))
+      ->default_str("ethernet");
+  app.add_option("--canary", common.canary,
+                 "String put in every payload (1-200 chars of A-Z a-z 0-9 - . _ ~)")
+      ->capture_default_str();
+  app.add_option("--base-time", common.baseTime, "Timestamp of the first packet, UNIX seconds")
+      ->check(CLI::Range(uint64_t{0}, uint64_t{4000000000}))
+      ->capture_default_str();
+  app.add_option("--seed", common.seed, "PRNG seed")->capture_default_str();
+  auto* manifest =
+      app.add_option("--manifest", e2e.manifest, "e2e: write a JSON manifest of the flows here");
+
+  auto* packets = app.add_option("--packets", load.packets, "load: total packets")
+                      ->check(CLI::PositiveNumber)
+                      ->capture_default_str();
+  auto* flows = app.add_option("--flows", load.flows, "load: distinct flows")
+                    ->check(CLI::PositiveNumber)
+                    ->capture_default_str();
+  auto* concurrent =
+      app.add_option("--concurrent", load.concurrent, "load: flows open at the same time")
+          ->check(CLI::PositiveNumber)
+          ->capture_default_str();
+  auto* domestic = app.add_option("--domestic", load.domestic,
+                                  "load: domestic prefix file, one CIDR per line (repeatable; "
+                                  "default: the shipped data/domestic/jp-ipv4.txt and jp-ipv6.txt)");
+  auto* indicatorsOut = app.add_option(
+      "--indicators-out", load.indicatorsOut, "load: write an unsigned selection order JSON here");
+  auto* indicatorIps =
+      app.add_option("--indicator-ips", load.indicatorIps, "load: IP criteria in the order")
+          ->capture_default_str();
+  auto* indicatorDomains = app.add_option("--indicator-domains", load.indicatorDomains,
+                                          "load: domain criteria in the order")
+                               ->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::cout << app.help();
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "mamori-gencap: " << e.what() << "\n(run with --help for usage)\n";
+    return 2;
+  }
+
+  if (!validCanary(common.canary)) {
+    std::cerr << "mamori-gencap: --canary must be 1-200 characters from A-Z a-z 0-9 - . _ ~\n";
+    return 2;
+  }
+  if (scenario == "e2e") {
+    for (const CLI::Option* o : {packets, flows, concurrent, domestic, indicatorsOut, indicatorIps,
+                                 indicatorDomains}) {
+      if (o->count() > 0) {
+        std::cerr << "mamori-gencap: " << o->get_name() << " applies only to --scenario load\n";
+        return 2;
+      }
+    }
+  } else if (manifest->count() > 0) {
+    std::cerr << "mamori-gencap: --manifest applies only to --scenario e2e\n";
+    return 2;
+  }
+
+  try {
+    if (scenario == "e2e") {
+      mamori::gencap::runE2e(common, e2e);
+    } else {
+      mamori::gencap::runLoad(common, load);
+    }
+  } catch (const mamori::gencap::UsageError& e) {
+    std::cerr << "mamori-gencap: " << e.what() << '\n';
+    return 2;
+  } catch (const mamori::Failure& e) {
+    std::cerr << "mamori-gencap: " << e.what() << '\n';
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "mamori-gencap: " << e.what() << '\n';
+    return 1;
+  }
+  return 0;
+}
