@@ -1,6 +1,6 @@
 function(mamori_warnings target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wconversion
-    -Wno-sign-conversion -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Wnull-dereference
+    -Wno-sign-conversion -Wnon-virtual-dtor -Wold-style-cast -Wcast-align
     -Wimplicit-fallthrough)
   if(MAMORI_WERROR)
     target_compile_options(${target} PRIVATE -Werror)

@@ -1,44 +1,25 @@
 #include "run_support.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <array>
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
-#include <fstream>
 
 #include <fmt/format.h>
 
 #include "mamori/core/crypto.h"
 #include "mamori/core/result.h"
+#include "mamori/core/secure_file.h"
 #include "mamori/core/signing.h"
 #include "mamori/core/time.h"
 
 namespace mamori::cli {
-namespace {
-
-void syncPath(const std::filesystem::path& path, int flags) {
-  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
-  if (fd < 0 || ::fsync(fd) != 0) {
-    const int err = errno;
-    if (fd >= 0) ::close(fd);
-    throw Failure(fmt::format("{}: fsync failed: {}", path.string(), std::strerror(err)));
-  }
-  ::close(fd);
-}
-
-}  // namespace
-
-void syncFile(const std::filesystem::path& path) { syncPath(path, O_RDONLY); }
-void syncDirectory(const std::filesystem::path& dir) { syncPath(dir, O_RDONLY | O_DIRECTORY); }
+void syncFile(const std::filesystem::path& path) { fsyncFile(path).valueOrThrow(); }
+void syncDirectory(const std::filesystem::path& dir) { fsyncDirectory(dir).valueOrThrow(); }
 
 HandlingLedger openSensorLedger(const std::filesystem::path& state, const std::string& ledgerDir) {
-  std::filesystem::create_directories(state);
-  std::filesystem::permissions(state, std::filesystem::perms::owner_all,
-                               std::filesystem::perm_options::replace);
+  createPrivateDirectories(state).valueOrThrow();
   const auto keyPath = state / "ledger.key";
   const auto pubPath = state / "ledger.pub";
   SigningKey key = [&] {
@@ -48,7 +29,9 @@ HandlingLedger openSensorLedger(const std::filesystem::path& state, const std::s
     return k;
   }();
   if (!std::filesystem::exists(pubPath)) {
-    std::ofstream(pubPath) << key.publicKey().toPem();
+    const std::string pem = key.publicKey().toPem();
+    writeNewPrivateFile(pubPath, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(pem.data()), pem.size()))  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): bytes of a string
+        .valueOrThrow();
   }
   const std::filesystem::path dir = ledgerDir.empty() ? state / "ledger" : std::filesystem::path(ledgerDir);
   return HandlingLedger::open(dir, std::move(key)).valueOrThrow();

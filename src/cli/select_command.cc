@@ -122,6 +122,7 @@ class SelectRun {
   }
 
   void execute(const std::filesystem::path& outDir, const std::filesystem::path& keyPath) {
+    const int64_t setupStart = nowMicros();
     const auto trust = VerifyKey::loadFile(opt_.trust).valueOrThrow();
     order_ = sensor::loadSignedOrder(opt_.order, trust, nowMicros()).valueOrThrow();
     const PrefixSet domestic = loadDomestic(opt_.domestic);
@@ -152,6 +153,7 @@ class SelectRun {
     selector_ = sensor::Selector::create(*order_, domestic, pseudonymizer, config, sink).valueOrThrow();
 
     Progress progress(opt_.quiet);
+    const int64_t processStart = nowMicros();
     if (!opt_.iface.empty()) {
       std::signal(SIGINT, onSignal);
       std::signal(SIGTERM, onSignal);
@@ -162,6 +164,7 @@ class SelectRun {
       readSource(sensor::openCaptureFile(input).valueOrThrow(), progress);
     }
     selector_->finish();
+    const int64_t processEnd = nowMicros();
     progress.done();
     out.close();
     if (!out) throw Failure(partialPath_.string() + ": write failed");
@@ -172,6 +175,12 @@ class SelectRun {
     auto summary = summaryJson(true, "");
     summary["records"] = records;
     summary["output_sha256"] = toHex(outputHash.finish());
+    const double processSeconds = static_cast<double>(processEnd - processStart) / 1e6;
+    summary["timing"] = {
+        {"setup_seconds", static_cast<double>(processStart - setupStart) / 1e6},
+        {"process_seconds", processSeconds},
+        {"frames_per_second",
+         processSeconds > 0 ? static_cast<double>(selector_->counts().frames) / processSeconds : 0.0}};
     writeFileSynced(outDir / "summary.json", summary.dump(2) + "\n");
     appendEnd(summary);
     printSummary(summary, finalPath);

@@ -139,7 +139,8 @@ Result<void> DomainSuffixSet::add(std::string_view domain, uint32_t tag) {
     }
   }
   if (!known) {
-    if (arena_.size() + length > std::numeric_limits<uint32_t>::max()) return makeError("domain set too large");
+    if (arena_.size() + length > std::numeric_limits<uint32_t>::max())
+      return makeError("domain set too large");
     offset = static_cast<uint32_t>(arena_.size());
     arena_.append(key);
   }

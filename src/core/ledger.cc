@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <limits>
@@ -12,7 +13,7 @@
 #include <system_error>
 
 #include "mamori/core/time.h"
-#include "secure_file.h"
+#include "mamori/core/secure_file.h"
 
 namespace mamori {
 namespace {
@@ -107,7 +108,7 @@ Result<std::string> readLedgerFile(const fs::path& path) {
     if (ec) return makeError("cannot access " + path.string() + ": " + ec.message());
     return std::string();
   }
-  return detail::readWholeFile(path, std::numeric_limits<size_t>::max());
+  return readWholeFile(path, std::numeric_limits<size_t>::max());
 }
 
 std::string lineRef(const char* file, size_t index) {
@@ -118,7 +119,7 @@ Result<void> writeAll(int fd, std::string_view data) {
   while (!data.empty()) {
     const ssize_t n = ::write(fd, data.data(), data.size());
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return makeError(detail::errnoText(n < 0 ? errno : EIO));
+    if (n <= 0) return makeError(errnoText(n < 0 ? errno : EIO));
     data.remove_prefix(static_cast<size_t>(n));
   }
   return {};
@@ -365,14 +366,14 @@ Sha256Digest merkleRoot(const std::vector<std::string>& leaves) {
 // ---- HandlingLedger ----
 
 Result<HandlingLedger> HandlingLedger::open(const fs::path& dir, SigningKey key) {
-  if (auto r = detail::createPrivateDirectories(dir); !r) return r.error();
+  if (auto r = createPrivateDirectories(dir); !r) return r.error();
 
   HandlingLedger ledger;
   ledger.dir_ = dir;
   ledger.lockFd_ = ::open((dir / kLockFile).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (ledger.lockFd_ < 0) {
     return makeError("cannot open lock file in ledger " + dir.string() + ": " +
-                     detail::errnoText(errno));
+                     errnoText(errno));
   }
   // flock belongs to the open file description, so a second open() in this process conflicts
   // too, as it must: two writers would interleave lines and fork the tree.
@@ -380,7 +381,7 @@ Result<HandlingLedger> HandlingLedger::open(const fs::path& dir, SigningKey key)
     if (errno == EWOULDBLOCK) {
       return makeError("ledger " + dir.string() + " is in use by another process");
     }
-    return makeError("cannot lock ledger " + dir.string() + ": " + detail::errnoText(errno));
+    return makeError("cannot lock ledger " + dir.string() + ": " + errnoText(errno));
   }
 
   const VerifyKey publicKey = key.publicKey();
@@ -398,15 +399,15 @@ Result<HandlingLedger> HandlingLedger::open(const fs::path& dir, SigningKey key)
   ledger.entriesFd_ = openAppend(dir / kEntriesFile);
   if (ledger.entriesFd_ < 0) {
     return makeError("cannot open " + (dir / kEntriesFile).string() + ": " +
-                     detail::errnoText(errno));
+                     errnoText(errno));
   }
   ledger.headsFd_ = openAppend(dir / kHeadsFile);
   if (ledger.headsFd_ < 0) {
     return makeError("cannot open " + (dir / kHeadsFile).string() + ": " +
-                     detail::errnoText(errno));
+                     errnoText(errno));
   }
   if (!entriesExisted || !headsExisted) {
-    if (auto r = detail::fsyncDirectory(dir); !r) return r.error();
+    if (auto r = fsyncDirectory(dir); !r) return r.error();
   }
 
   ledger.leaves_ = std::move(scanned.leaves);
@@ -472,7 +473,7 @@ Result<uint64_t> HandlingLedger::append(nlohmann::json entry) {
   }
   if (::fsync(entriesFd_) != 0) {
     failed_ = true;  // after a failed fsync the page cache may no longer match the disk
-    return makeError("cannot fsync " + entriesPath.string() + ": " + detail::errnoText(errno));
+    return makeError("cannot fsync " + entriesPath.string() + ": " + errnoText(errno));
   }
 
   MerkleFrontier frontier = MerkleFrontier::fromSubtrees(frontier_, seq);
@@ -490,7 +491,7 @@ Result<uint64_t> HandlingLedger::append(nlohmann::json entry) {
   }
   if (::fsync(headsFd_) != 0) {
     failed_ = true;
-    return makeError("cannot fsync " + headsPath.string() + ": " + detail::errnoText(errno));
+    return makeError("cannot fsync " + headsPath.string() + ": " + errnoText(errno));
   }
 
   entriesBytes_ += line.size() + 1;

@@ -41,7 +41,8 @@ class TagLists {
         return newId;
       }
       const auto existing = list(id);
-      if (existing.size() == tags.size() && std::equal(tags.begin(), tags.end(), existing.begin())) {
+      if (existing.size() == tags.size() &&
+          std::equal(tags.begin(), tags.end(), existing.begin())) {
         return id;
       }
     }
@@ -112,17 +113,17 @@ struct Family {
 
   T base = 0;
   T top = 0;
-  unsigned shift = 0;            // bucket = (address - base) >> shift
+  unsigned shift = 0;  // bucket = (address - base) >> shift
   std::vector<T> starts;
   std::vector<uint32_t> lists;
-  std::vector<uint32_t> index;   // bucket -> interval containing the bucket's first address
+  std::vector<uint32_t> index;  // bucket -> interval containing the bucket's first address
   size_t prefixes = 0;
 
-  // Buckets split the hull rather than the whole address space: for a real set (all of Japan's
-  // IPv6 space sits inside 2001::/16 .. 2409::/16) the top 16 bits of the address would put most
-  // prefixes in a handful of buckets, while the hull spreads them over all 65,536. For sets that
-  // span the space (any IPv4 set with a prefix on each side of 128.0.0.0) this is exactly a
-  // top-16-bit index.
+  // Buckets split the hull [base, top] rather than the whole address space. That skips the
+  // leading bits every prefix shares: an IPv6 set lives in 2000::/3 (Japan's in 2001:200:: ..
+  // 2a14::), so a top-16-bit index would leave 7/8 of its buckets unused, and a set inside one /16
+  // (a customer list, one allocation) would get a single bucket. For a set spanning the space
+  // (any IPv4 set with prefixes on both sides of 128.0.0.0) this is exactly a top-16-bit index.
   uint32_t find(T a) const {
     const T off = a - base;
     const auto bucket = static_cast<size_t>(off >> shift);
@@ -168,6 +169,9 @@ struct Family {
       uint32_t list;  // tags of this prefix and of every prefix around it
     };
     std::vector<Frame> stack;
+    // Each prefix opens at most one interval and its end reopens at most one more.
+    starts.reserve(2 * entries.size() + 1);
+    lists.reserve(2 * entries.size() + 1);
     std::vector<uint32_t> own;
     const auto current = [&] { return stack.empty() ? 0U : stack.back().list; };
     const auto emit = [&](T start, uint32_t list) {
@@ -257,7 +261,9 @@ struct PrefixSet::Impl {
 };
 
 PrefixSet::PrefixSet() : impl_(nullptr) {}
-PrefixSet::~PrefixSet() { delete impl_; }
+PrefixSet::~PrefixSet() {
+  delete impl_;
+}
 PrefixSet::PrefixSet(PrefixSet&& other) noexcept : impl_(std::exchange(other.impl_, nullptr)) {}
 PrefixSet& PrefixSet::operator=(PrefixSet&& other) noexcept {
   if (this != &other) {
@@ -292,12 +298,14 @@ size_t PrefixSet::memoryBytes() const {
 void PrefixSetBuilder::add(const IpPrefix& prefix, uint32_t tag) {
   if (prefix.address.isV4()) {
     const uint32_t lo = prefix.address.v4Value();
-    const uint32_t hostMask = prefix.length == 0 ? ~0U : (prefix.length >= 32 ? 0U : ~0U >> prefix.length);
+    const uint32_t hostMask =
+        prefix.length == 0 ? ~0U : (prefix.length >= 32 ? 0U : ~0U >> prefix.length);
     v4_.push_back({lo & ~hostMask, lo | hostMask, tag});
   } else if (prefix.address.isV6()) {
     const Uint128 lo = prefix.address.v6Value();
     const Uint128 all = ~Uint128{0};
-    const Uint128 hostMask = prefix.length == 0 ? all : (prefix.length >= 128 ? 0 : all >> prefix.length);
+    const Uint128 hostMask =
+        prefix.length == 0 ? all : (prefix.length >= 128 ? 0 : all >> prefix.length);
     v6_.push_back({lo & ~hostMask, lo | hostMask, tag});
   }
 }
@@ -314,11 +322,10 @@ PrefixSet PrefixSetBuilder::build() {
   return set;
 }
 
-Result<PrefixSet> PrefixSet::loadFile(const std::filesystem::path& path) {
+Result<void> PrefixSetBuilder::addFile(const std::filesystem::path& path, uint32_t tag) {
   const std::string name = path.string();
   std::ifstream in(path, std::ios::binary);
   if (!in) return makeError(name + ": cannot open: " + std::strerror(errno));
-  PrefixSetBuilder builder;
   std::string line;
   size_t lineNo = 0;
   while (std::getline(in, line)) {
@@ -330,9 +337,21 @@ Result<PrefixSet> PrefixSet::loadFile(const std::filesystem::path& path) {
     if (text.empty() || text.front() == '#') continue;
     auto prefix = IpPrefix::parse(text);
     if (!prefix) return makeError(name + ":" + std::to_string(lineNo) + ": " + prefix.error().message);
-    builder.add(*prefix, 0);
+    add(*prefix, tag);
   }
   if (in.bad()) return makeError(name + ": read error");
+  return {};
+}
+
+Result<PrefixSet> PrefixSet::loadFile(const std::filesystem::path& path) {
+  return loadFiles({path});
+}
+
+Result<PrefixSet> PrefixSet::loadFiles(const std::vector<std::filesystem::path>& paths) {
+  PrefixSetBuilder builder;
+  for (const auto& path : paths) {
+    if (auto added = builder.addFile(path, 0); !added) return added.error();
+  }
   return builder.build();
 }
 

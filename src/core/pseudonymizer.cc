@@ -7,7 +7,7 @@
 #include <system_error>
 
 #include "mamori/core/crypto.h"
-#include "secure_file.h"
+#include "mamori/core/secure_file.h"
 
 namespace mamori {
 namespace {
@@ -112,10 +112,10 @@ Result<Pseudonymizer> Pseudonymizer::loadOrCreate(const std::filesystem::path& p
     return makeError("cannot access pseudonymization key " + path.string() + ": " + ec.message());
   if (!exists) {
     if (path.has_parent_path()) {
-      if (auto r = detail::createPrivateDirectories(path.parent_path()); !r) return r.error();
+      if (auto r = createPrivateDirectories(path.parent_path()); !r) return r.error();
     }
     randomBytes(key);
-    auto written = detail::writeNewPrivateFile(path, key);
+    auto written = writeNewPrivateFile(path, key);
     OPENSSL_cleanse(key.data(), key.size());
     // Another process may have created the key between the check and the write; its key wins.
     if (!written && !std::filesystem::exists(path, ec)) {
@@ -123,7 +123,7 @@ Result<Pseudonymizer> Pseudonymizer::loadOrCreate(const std::filesystem::path& p
     }
   }
   // Read back even after creating, so a freshly created key is used exactly as stored.
-  auto text = detail::readWholeFile(path, kMaxKeyFileBytes);
+  auto text = readWholeFile(path, kMaxKeyFileBytes);
   if (!text) return makeError("cannot read pseudonymization key: " + text.error().message);
   if (text->size() != kKeySize) {
     const size_t got = text->size();

@@ -1,4 +1,4 @@
-#include "secure_file.h"
+#include "mamori/core/secure_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -10,7 +10,7 @@
 
 #include "mamori/core/crypto.h"
 
-namespace mamori::detail {
+namespace mamori {
 namespace {
 
 namespace fs = std::filesystem;
@@ -39,6 +39,14 @@ fs::path parentOrDot(const fs::path& p) {
 
 std::string errnoText(int err) {
   return std::error_code(err, std::generic_category()).message();
+}
+
+Result<void> fsyncFile(const fs::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return makeError("cannot open " + path.string() + ": " + errnoText(errno));
+  FdCloser closer(fd);
+  if (::fsync(fd) != 0) return makeError("cannot fsync " + path.string() + ": " + errnoText(errno));
+  return {};
 }
 
 Result<void> fsyncDirectory(const fs::path& dir) {
@@ -137,4 +145,4 @@ Result<std::string> readWholeFile(const fs::path& path, size_t maxBytes) {
   return out;
 }
 
-}  // namespace mamori::detail
+}  // namespace mamori

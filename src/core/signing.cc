@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mamori/core/crypto.h"
-#include "secure_file.h"
+#include "mamori/core/secure_file.h"
 
 namespace mamori {
 namespace {
@@ -73,7 +73,7 @@ Result<VerifyKey> VerifyKey::fromPem(std::string_view pem) {
 }
 
 Result<VerifyKey> VerifyKey::loadFile(const std::filesystem::path& path) {
-  auto text = detail::readWholeFile(path, kMaxKeyFileBytes);
+  auto text = readWholeFile(path, kMaxKeyFileBytes);
   if (!text) return text.error();
   auto key = fromPem(*text);
   if (!key) return makeError(path.string() + ": " + key.error().message);
@@ -136,7 +136,7 @@ Result<SigningKey> SigningKey::fromPem(std::string_view pem) {
 }
 
 Result<SigningKey> SigningKey::loadFile(const std::filesystem::path& path) {
-  auto text = detail::readWholeFile(path, kMaxKeyFileBytes);
+  auto text = readWholeFile(path, kMaxKeyFileBytes);
   if (!text) return text.error();
   auto key = fromPem(*text);
   OPENSSL_cleanse(text->data(), text->size());
@@ -146,7 +146,7 @@ Result<SigningKey> SigningKey::loadFile(const std::filesystem::path& path) {
 
 Result<void> SigningKey::saveFile(const std::filesystem::path& path) const {
   std::string pem = toPem();
-  auto r = detail::writeNewPrivateFile(path, asBytes(pem));
+  auto r = writeNewPrivateFile(path, asBytes(pem));
   OPENSSL_cleanse(pem.data(), pem.size());
   return r;
 }

@@ -113,8 +113,9 @@ void CriteriaMatcher::scanStream(hs_stream* stream, std::span<const uint8_t> byt
                                  uint64_t& mask) const {
   // Chunks are bounded by the caller's inspection depth, far below 4 GiB.
   hs_scan_stream(stream,
-                 reinterpret_cast<const char*>(bytes.data()),  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast):
-                                                               // vectorscan's API takes char
+                 reinterpret_cast<const char*>(
+                     bytes.data()),  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast):
+                                     // vectorscan's API takes char
                  static_cast<unsigned>(bytes.size()), 0, scratch_, onMatch, &mask);
 }
 
@@ -124,8 +125,10 @@ void CriteriaMatcher::closeStream(hs_stream* stream, uint64_t& mask) const {
 
 void CriteriaMatcher::scanBlock(std::span<const uint8_t> bytes, uint64_t& mask) const {
   if (blockDb_ == nullptr) return;
-  hs_scan(blockDb_, reinterpret_cast<const char*>(bytes.data()),  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast):
-                                                                  // vectorscan's API takes char
+  hs_scan(blockDb_,
+          reinterpret_cast<const char*>(
+              bytes.data()),  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast):
+                              // vectorscan's API takes char
           static_cast<unsigned>(bytes.size()), 0, scratch_, onMatch, &mask);
 }
 

@@ -5,6 +5,7 @@
 //   length field exceeds what was captured is treated as a snapped frame (a short snaplen), not as
 //   malformed: the packet is decoded from the bytes there are and ipLength reports the header's
 //   value. kBadIpv4TotalLength therefore means "total length smaller than the header itself".
+//   A total length of 0 (TSO segments captured on the sending host) means "as captured".
 //   Transport length checks (TCP data offset, UDP length) are made against the length the IP
 //   header declares; running out of captured bytes before a transport header ends is a
 //   truncation (kTruncatedTcp / kTruncatedUdp), exceeding the declared length is a bad length.
@@ -38,7 +39,9 @@ std::string_view anomalyName(Anomaly a) {
 
 uint64_t AnomalyCounters::total() const {
   uint64_t sum = 0;
-  for (const uint64_t c : counts) sum += c;
+  for (const uint64_t c : counts) {
+    sum += c;
+  }
   return sum;
 }
 
@@ -161,7 +164,9 @@ class FrameDecoder {
     ByteCursor c(frame);
     c.skip(kEthernetHeader - 2);  // destination and source MAC
     const uint16_t type = c.u16be();
-    if (!c.ok()) return anomaly(Anomaly::kTruncatedEthernet);
+    if (!c.ok()) {
+      return anomaly(Anomaly::kTruncatedEthernet);
+    }
     return etherType(type, c);
   }
 
@@ -169,7 +174,9 @@ class FrameDecoder {
     ByteCursor c(frame);
     c.skip(kSllHeader - 2);  // packet type, ARPHRD, address length, address
     const uint16_t protocol = c.u16be();
-    if (!c.ok()) return anomaly(Anomaly::kTruncatedSll);
+    if (!c.ok()) {
+      return anomaly(Anomaly::kTruncatedSll);
+    }
     return etherType(protocol, c);
   }
 
@@ -177,7 +184,9 @@ class FrameDecoder {
     ByteCursor c(frame);
     const uint16_t protocol = c.u16be();
     c.skip(kSll2Header - 2);  // reserved, ifindex, ARPHRD, packet type, address length, address
-    if (!c.ok()) return anomaly(Anomaly::kTruncatedSll);
+    if (!c.ok()) {
+      return anomaly(Anomaly::kTruncatedSll);
+    }
     return etherType(protocol, c);
   }
 
@@ -186,22 +195,34 @@ class FrameDecoder {
   DecodeStatus etherType(uint16_t type, ByteCursor& c) {
     uint32_t depth = 0;
     while (type == kEtherVlan || type == kEtherQinQ || type == kEtherQinQLegacy) {
-      if (depth >= limits_.maxVlanDepth) return anomaly(Anomaly::kVlanTooDeep);
+      if (depth >= limits_.maxVlanDepth) {
+        return anomaly(Anomaly::kVlanTooDeep);
+      }
       const uint16_t tci = c.u16be();
       type = c.u16be();
-      if (!c.ok()) return anomaly(Anomaly::kTruncatedVlan);
-      if (depth == 0) out_.vlan = static_cast<uint16_t>(tci & 0x0fff);
+      if (!c.ok()) {
+        return anomaly(Anomaly::kTruncatedVlan);
+      }
+      if (depth == 0) {
+        out_.vlan = static_cast<uint16_t>(tci & 0x0fff);
+      }
       ++depth;
     }
-    if (type == kEtherIpv4) return ipv4(c.rest());
-    if (type == kEtherIpv6) return ipv6(c.rest());
+    if (type == kEtherIpv4) {
+      return ipv4(c.rest());
+    }
+    if (type == kEtherIpv6) {
+      return ipv6(c.rest());
+    }
     return notIp();
   }
 
   DecodeStatus loopback(Bytes frame, bool networkOrder) {
     ByteCursor c(frame);
     const auto b = c.bytes(kLoopbackHeader);
-    if (!c.ok()) return anomaly(Anomaly::kTruncatedLoopback);
+    if (!c.ok()) {
+      return anomaly(Anomaly::kTruncatedLoopback);
+    }
     const uint32_t be =
         (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | uint32_t{b[3]};
     const uint32_t le =
@@ -222,7 +243,9 @@ class FrameDecoder {
   }
 
   DecodeStatus rawIp(Bytes frame) {
-    if (frame.empty()) return anomaly(Anomaly::kTruncatedIpv4);
+    if (frame.empty()) {
+      return anomaly(Anomaly::kTruncatedIpv4);
+    }
     switch (frame[0] >> 4) {
       case 4:
         return ipv4(frame);
@@ -236,10 +259,14 @@ class FrameDecoder {
   DecodeStatus ipv4(Bytes frame) {
     ByteCursor c(frame);
     const uint8_t versionIhl = c.u8();
-    if (!c.ok()) return anomaly(Anomaly::kTruncatedIpv4);
-    if ((versionIhl >> 4) != 4) return anomaly(Anomaly::kBadIpv4Version);
+    if (!c.ok()) {
+      return anomaly(Anomaly::kTruncatedIpv4);
+    }
+    if ((versionIhl >> 4) != 4) {
+      return anomaly(Anomaly::kBadIpv4Version);
+    }
     c.skip(1);  // DSCP/ECN
-    const uint16_t totalLength = c.u16be();
+    const uint16_t lengthField = c.u16be();
     const uint16_t id = c.u16be();
     const uint16_t flagsOffset = c.u16be();
     c.skip(1);  // TTL
@@ -247,26 +274,41 @@ class FrameDecoder {
     c.skip(2);  // checksum: offloading makes captured checksums unreliable, so it is not checked
     const auto src = c.bytes(4);
     const auto dst = c.bytes(4);
-    if (!c.ok()) return anomaly(Anomaly::kTruncatedIpv4);
+    if (!c.ok()) {
+      return anomaly(Anomaly::kTruncatedIpv4);
+    }
     const size_t headerLength = size_t{versionIhl & 0x0fu} * 4;
-    if (headerLength < kIpv4MinHeader) return anomaly(Anomaly::kBadIpv4HeaderLength);
-    if (headerLength > frame.size()) return anomaly(Anomaly::kTruncatedIpv4);
-    if (totalLength < headerLength) return anomaly(Anomaly::kBadIpv4TotalLength);
+    if (headerLength < kIpv4MinHeader) {
+      return anomaly(Anomaly::kBadIpv4HeaderLength);
+    }
+    if (headerLength > frame.size()) {
+      return anomaly(Anomaly::kTruncatedIpv4);
+    }
+    // A zero total length is what captures on a host doing TCP segmentation offload show for
+    // segments handed to the NIC; the captured bytes are then the only length there is.
+    const size_t totalLength = lengthField == 0 ? frame.size() : lengthField;
+    if (totalLength < headerLength) {
+      return anomaly(Anomaly::kBadIpv4TotalLength);
+    }
 
     out_.src = IpAddress::v4Bytes(src.data());
     out_.dst = IpAddress::v4Bytes(dst.data());
     out_.ipProto = proto;
-    out_.ipLength = totalLength;
+    out_.ipLength = static_cast<uint32_t>(std::min<size_t>(totalLength, UINT32_MAX));
     // Bytes past totalLength are link-layer padding; fewer bytes than totalLength is a snap.
-    const size_t available = std::min<size_t>(totalLength, frame.size());
+    const size_t available = std::min(totalLength, frame.size());
     const Bytes body = frame.subspan(headerLength, available - headerLength);
     const size_t declaredBody = totalLength - headerLength;
 
     const bool more = (flagsOffset & 0x2000) != 0;
     const uint32_t offset = uint32_t{flagsOffset & 0x1fffu} * 8;
-    if (!more && offset == 0) return transport(proto, body, declaredBody);
+    if (!more && offset == 0) {
+      return transport(proto, body, declaredBody);
+    }
 
-    if (available < totalLength) return anomaly(Anomaly::kTruncatedIpv4);
+    if (available < totalLength) {
+      return anomaly(Anomaly::kTruncatedIpv4);
+    }
     Fragment f;
     std::copy(src.begin(), src.end(), f.key.src.begin());
     std::copy(dst.begin(), dst.end(), f.key.dst.begin());
@@ -295,15 +337,21 @@ class FrameDecoder {
   DecodeStatus ipv6(Bytes frame) {
     ByteCursor c(frame);
     const uint8_t version = c.u8();
-    if (!c.ok()) return anomaly(Anomaly::kTruncatedIpv6);
-    if ((version >> 4) != 6) return anomaly(Anomaly::kBadIpv6Version);
+    if (!c.ok()) {
+      return anomaly(Anomaly::kTruncatedIpv6);
+    }
+    if ((version >> 4) != 6) {
+      return anomaly(Anomaly::kBadIpv6Version);
+    }
     c.skip(3);  // traffic class, flow label
     const uint16_t payloadLength = c.u16be();
     const uint8_t next = c.u8();
     c.skip(1);  // hop limit
     const auto src = c.bytes(16);
     const auto dst = c.bytes(16);
-    if (!c.ok()) return anomaly(Anomaly::kTruncatedIpv6);
+    if (!c.ok()) {
+      return anomaly(Anomaly::kTruncatedIpv6);
+    }
 
     out_.src = IpAddress::v6Bytes(src.data());
     out_.dst = IpAddress::v6Bytes(dst.data());
@@ -320,7 +368,9 @@ class FrameDecoder {
                          bool reassembled) {
     for (int headers = 0;
          isUniformExtHeader(next) || next == kProtoAh || next == kProtoIpv6Fragment; ++headers) {
-      if (headers == kMaxIpv6ExtHeaders) return anomaly(Anomaly::kIpv6ExtHeaderChainTooLong);
+      if (headers == kMaxIpv6ExtHeaders) {
+        return anomaly(Anomaly::kIpv6ExtHeaderChainTooLong);
+      }
       ByteCursor c(region);
       c.seek(pos);
       if (next == kProtoIpv6Fragment) {
@@ -328,7 +378,9 @@ class FrameDecoder {
         c.skip(1);
         const uint16_t offsetFlags = c.u16be();
         const uint32_t id = c.u32be();
-        if (!c.ok()) return anomaly(Anomaly::kTruncatedIpv6ExtHeader);
+        if (!c.ok()) {
+          return anomaly(Anomaly::kTruncatedIpv6ExtHeader);
+        }
         const uint32_t offset = uint32_t{static_cast<uint16_t>(offsetFlags >> 3)} * 8;
         const bool more = (offsetFlags & 1) != 0;
         if (offset == 0 && !more) {
@@ -337,18 +389,26 @@ class FrameDecoder {
           next = fragmentNext;
           continue;
         }
-        if (reassembled) return anomaly(Anomaly::kBadFragment);  // fragments inside fragments
-        if (region.size() < declaredEnd) return anomaly(Anomaly::kTruncatedIpv6);
+        if (reassembled) {
+          return anomaly(Anomaly::kBadFragment);  // fragments inside fragments
+        }
+        if (region.size() < declaredEnd) {
+          return anomaly(Anomaly::kTruncatedIpv6);
+        }
         return ipv6Fragment(c.rest(), pos, fragmentNext, id, offset, more);
       }
       const uint8_t headerNext = c.u8();
       const uint8_t units = c.u8();
-      if (!c.ok()) return anomaly(Anomaly::kTruncatedIpv6ExtHeader);
+      if (!c.ok()) {
+        return anomaly(Anomaly::kTruncatedIpv6ExtHeader);
+      }
       // AH counts 4-octet units minus 2 (RFC 4302); the others 8-octet units minus 1.
       const size_t length = next == kProtoAh ? (size_t{units} + 2) * 4 : (size_t{units} + 1) * 8;
       c.seek(pos);
       c.skip(length);
-      if (!c.ok()) return anomaly(Anomaly::kTruncatedIpv6ExtHeader);
+      if (!c.ok()) {
+        return anomaly(Anomaly::kTruncatedIpv6ExtHeader);
+      }
       pos = c.position();
       next = headerNext;
     }
@@ -401,12 +461,16 @@ class FrameDecoder {
         c.skip(4);  // acknowledgment number
         const uint8_t dataOffset = c.u8();
         out_.tcpFlags = c.u8();
-        if (!c.ok()) return anomaly(Anomaly::kTruncatedTcp);
+        if (!c.ok() || data.size() < kTcpMinHeader) {
+          return anomaly(Anomaly::kTruncatedTcp);
+        }
         const size_t headerLength = size_t{static_cast<uint8_t>(dataOffset >> 4)} * 4;
         if (headerLength < kTcpMinHeader || headerLength > declared) {
           return anomaly(Anomaly::kBadTcpHeaderLength);
         }
-        if (headerLength > data.size()) return anomaly(Anomaly::kTruncatedTcp);
+        if (headerLength > data.size()) {
+          return anomaly(Anomaly::kTruncatedTcp);
+        }
         out_.payload = data.subspan(headerLength);
         return DecodeStatus::kPacket;
       }
@@ -414,8 +478,12 @@ class FrameDecoder {
         out_.sport = c.u16be();
         out_.dport = c.u16be();
         const uint16_t length = c.u16be();
-        if (!c.ok() || data.size() < kUdpHeader) return anomaly(Anomaly::kTruncatedUdp);
-        if (length < kUdpHeader || length > declared) return anomaly(Anomaly::kBadUdpLength);
+        if (!c.ok() || data.size() < kUdpHeader) {
+          return anomaly(Anomaly::kTruncatedUdp);
+        }
+        if (length < kUdpHeader || length > declared) {
+          return anomaly(Anomaly::kBadUdpLength);
+        }
         const size_t end = std::min<size_t>(length, data.size());
         out_.payload = data.subspan(kUdpHeader, end - kUdpHeader);
         return DecodeStatus::kPacket;
@@ -425,10 +493,14 @@ class FrameDecoder {
         const uint8_t type = c.u8();
         const uint8_t code = c.u8();
         c.skip(2);  // checksum
-        if (!c.ok()) return anomaly(Anomaly::kTruncatedIcmp);
+        if (!c.ok()) {
+          return anomaly(Anomaly::kTruncatedIcmp);
+        }
         out_.sport = 0;
         out_.dport = static_cast<uint16_t>((type << 8) | code);
-        if (data.size() > kIcmpHeader) out_.payload = data.subspan(kIcmpHeader);
+        if (data.size() > kIcmpHeader) {
+          out_.payload = data.subspan(kIcmpHeader);
+        }
         return DecodeStatus::kPacket;
       }
       default:

@@ -15,7 +15,9 @@ uint64_t rotl(uint64_t x, int b) {
 
 uint64_t load64le(const uint8_t* p) {
   uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  for (int i = 7; i >= 0; --i) {
+    v = (v << 8) | p[i];
+  }
   return v;
 }
 
@@ -25,7 +27,9 @@ std::array<uint64_t, 2> randomHashKey() {
   std::array<uint64_t, 2> key{};
   try {
     std::random_device rd;
-    for (auto& k : key) k = (uint64_t{rd()} << 32) ^ rd();
+    for (auto& k : key) {
+      k = (uint64_t{rd()} << 32) ^ rd();
+    }
   } catch (...) {
     const auto t =
         static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
@@ -74,7 +78,9 @@ uint64_t sipHash24(uint64_t k0, uint64_t k1, std::span<const uint8_t> in) {
     v0 ^= m;
   }
   uint64_t last = static_cast<uint64_t>(n) << 56;
-  for (size_t j = 0; i + j < n; ++j) last |= uint64_t{in[i + j]} << (8 * j);
+  for (size_t j = 0; i + j < n; ++j) {
+    last |= uint64_t{in[i + j]} << (8 * j);
+  }
   v3 ^= last;
   round();
   round();
@@ -126,7 +132,9 @@ void FragmentTable::expire(int64_t tsMicros) {
     // created <= now_, so the unsigned difference is exact even across the int64 range.
     const uint64_t age =
         static_cast<uint64_t>(now_) - static_cast<uint64_t>(slots_[oldest_].created);
-    if (age <= timeoutMicros_) break;
+    if (age <= timeoutMicros_) {
+      break;
+    }
     anomalies_.add(Anomaly::kFragmentTimeout);
     release(oldest_);
   }
@@ -134,7 +142,9 @@ void FragmentTable::expire(int64_t tsMicros) {
 
 FragmentVerdict FragmentTable::reject(const FragmentKey& key) {
   anomalies_.add(Anomaly::kBadFragment);
-  if (auto it = index_.find(key); it != index_.end()) release(it->second);
+  if (auto it = index_.find(key); it != index_.end()) {
+    release(it->second);
+  }
   return FragmentVerdict::kRejected;
 }
 
@@ -159,33 +169,41 @@ uint32_t FragmentTable::create(const FragmentKey& key) {
   dg.haveFirst = dg.haveLast = false;
   dg.newer = kNone;
   dg.older = newest_;
-  if (newest_ != kNone) slots_[newest_].newer = idx;
+  if (newest_ != kNone) {
+    slots_[newest_].newer = idx;
+  }
   newest_ = idx;
-  if (oldest_ == kNone) oldest_ = idx;
+  if (oldest_ == kNone) {
+    oldest_ = idx;
+  }
   index_.emplace(key, idx);
   return idx;
 }
 
 void FragmentTable::release(uint32_t idx) {
   Datagram& dg = slots_[idx];
-  if (dg.older != kNone)
+  if (dg.older != kNone) {
     slots_[dg.older].newer = dg.newer;
-  else
+  } else {
     oldest_ = dg.newer;
-  if (dg.newer != kNone)
+  }
+  if (dg.newer != kNone) {
     slots_[dg.newer].older = dg.older;
-  else
+  } else {
     newest_ = dg.older;
+  }
   dg.older = dg.newer = kNone;
   index_.erase(dg.key);
-  if (dg.store.capacity() > kKeepStoreBytes)
+  if (dg.store.capacity() > kKeepStoreBytes) {
     std::vector<uint8_t>().swap(dg.store);
-  else
+  } else {
     dg.store.clear();
-  if (dg.pieces.capacity() > kKeepPieces)
+  }
+  if (dg.pieces.capacity() > kKeepPieces) {
     std::vector<Piece>().swap(dg.pieces);
-  else
+  } else {
     dg.pieces.clear();
+  }
   free_.push_back(idx);
 }
 
@@ -203,7 +221,9 @@ void FragmentTable::insertData(Datagram& dg, const Fragment& fragment) {
   scratch_.clear();
   size_t i = 0;
   // Pieces are disjoint and sorted, so their ends are sorted too.
-  while (i < dg.pieces.size() && dg.pieces[i].end <= start) scratch_.push_back(dg.pieces[i++]);
+  while (i < dg.pieces.size() && dg.pieces[i].end <= start) {
+    scratch_.push_back(dg.pieces[i++]);
+  }
   uint32_t cursor = start;
   bool intersects = false;
   bool differs = false;
@@ -228,17 +248,25 @@ void FragmentTable::insertData(Datagram& dg, const Fragment& fragment) {
     addGap(cursor, end);
     newBytes = true;
   }
-  for (; i < dg.pieces.size(); ++i) scratch_.push_back(dg.pieces[i]);
+  for (; i < dg.pieces.size(); ++i) {
+    scratch_.push_back(dg.pieces[i]);
+  }
   dg.pieces.swap(scratch_);
-  if (intersects && (differs || newBytes)) anomalies_.add(Anomaly::kFragmentOverlap);
+  if (intersects && (differs || newBytes)) {
+    anomalies_.add(Anomaly::kFragmentOverlap);
+  }
 }
 
 FragmentVerdict FragmentTable::add(const Fragment& fragment, ReassembledDatagram& out) {
   const size_t len = fragment.data.size();
   // RFC 791 / RFC 8200: every fragment but the last carries a multiple of 8 bytes.
-  if (fragment.more && (len == 0 || len % 8 != 0)) return reject(fragment.key);
+  if (fragment.more && (len == 0 || len % 8 != 0)) {
+    return reject(fragment.key);
+  }
   const uint64_t end64 = uint64_t{fragment.offset} + len;
-  if (end64 > maxDatagramBytes_) return reject(fragment.key);
+  if (end64 > maxDatagramBytes_) {
+    return reject(fragment.key);
+  }
   const auto end = static_cast<uint32_t>(end64);
 
   uint32_t idx;
@@ -254,13 +282,17 @@ FragmentVerdict FragmentTable::add(const Fragment& fragment, ReassembledDatagram
   Datagram& dg = slots_[idx];
 
   if (!fragment.more) {
-    if ((dg.haveLast && dg.total != end) || end < dg.maxEnd) return reject(fragment.key);
+    if ((dg.haveLast && dg.total != end) || end < dg.maxEnd) {
+      return reject(fragment.key);
+    }
   } else if (dg.haveLast && end > dg.total) {
     return reject(fragment.key);
   }
   const bool first = fragment.offset == 0 && !dg.haveFirst;
   const uint64_t header = dg.haveFirst ? dg.headerLength : (first ? fragment.headerLength : 0);
-  if (header + std::max(dg.maxEnd, end) > maxDatagramBytes_) return reject(fragment.key);
+  if (header + std::max(dg.maxEnd, end) > maxDatagramBytes_) {
+    return reject(fragment.key);
+  }
 
   if (first) {
     dg.haveFirst = true;
@@ -274,7 +306,9 @@ FragmentVerdict FragmentTable::add(const Fragment& fragment, ReassembledDatagram
   dg.maxEnd = std::max(dg.maxEnd, end);
   insertData(dg, fragment);
 
-  if (!dg.haveFirst || !dg.haveLast || dg.covered != dg.total) return FragmentVerdict::kHeld;
+  if (!dg.haveFirst || !dg.haveLast || dg.covered != dg.total) {
+    return FragmentVerdict::kHeld;
+  }
 
   assembled_.resize(dg.total);
   for (const Piece& p : dg.pieces) {

@@ -138,8 +138,8 @@ TEST(DomainSuffixSet, HundredThousandNames) {
   std::vector<std::string> names;
   DomainSuffixSet set;
   for (uint32_t i = 0; i < 100000; ++i) {
-    names.push_back(randomLabel(4 + rng() % 12) + std::to_string(i) + ".d" + std::to_string(i % 97) +
-                    ".example");
+    names.push_back(randomLabel(4 + rng() % 12) + std::to_string(i) + ".d" +
+                    std::to_string(i % 97) + ".example");
     addOk(set, names.back(), i);
   }
   EXPECT_EQ(set.size(), 100000u);

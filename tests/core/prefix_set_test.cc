@@ -15,14 +15,20 @@ namespace {
 
 using Tags = std::vector<uint32_t>;
 
-IpPrefix prefix(std::string_view text) { return IpPrefix::parse(text).valueOrThrow(); }
-IpAddress addr(std::string_view text) { return IpAddress::parse(text).valueOrThrow(); }
+IpPrefix prefix(std::string_view text) {
+  return IpPrefix::parse(text).valueOrThrow();
+}
+IpAddress addr(std::string_view text) {
+  return IpAddress::parse(text).valueOrThrow();
+}
 
 Tags tagsOf(const PrefixSet& set, const IpAddress& a) {
   const auto span = set.lookup(a);
   return Tags(span.begin(), span.end());
 }
-Tags tagsOf(const PrefixSet& set, std::string_view a) { return tagsOf(set, addr(a)); }
+Tags tagsOf(const PrefixSet& set, std::string_view a) {
+  return tagsOf(set, addr(a));
+}
 
 struct Tagged {
   IpPrefix prefix;
@@ -59,7 +65,8 @@ uint32_t lastV4(const IpPrefix& p) {
   return p.address.v4Value() | host;
 }
 Uint128 lastV6(const IpPrefix& p) {
-  const Uint128 host = p.length == 0 ? ~Uint128{0} : (p.length == 128 ? 0 : ~Uint128{0} >> p.length);
+  const Uint128 host =
+      p.length == 0 ? ~Uint128{0} : (p.length == 128 ? 0 : ~Uint128{0} >> p.length);
   return p.address.v6Value() | host;
 }
 
@@ -109,8 +116,8 @@ TEST(PrefixSet, HostPrefixesAtTheEndsOfTheSpace) {
 }
 
 TEST(PrefixSet, AdjacentIntervalsKeepTheirOwnTags) {
-  const PrefixSet set =
-      buildSet({{prefix("10.0.0.0/25"), 1}, {prefix("10.0.0.128/25"), 2}, {prefix("10.0.1.0/24"), 1}});
+  const PrefixSet set = buildSet(
+      {{prefix("10.0.0.0/25"), 1}, {prefix("10.0.0.128/25"), 2}, {prefix("10.0.1.0/24"), 1}});
   EXPECT_TRUE(tagsOf(set, "9.255.255.255").empty());
   EXPECT_EQ(tagsOf(set, "10.0.0.0"), Tags{1});
   EXPECT_EQ(tagsOf(set, "10.0.0.127"), Tags{1});
@@ -216,7 +223,8 @@ TEST(PrefixSet, MatchesBruteForceV4) {
           const unsigned r = static_cast<unsigned>(rng() % 1000);
           // Short prefixes only in the low two regions, so the high ones keep misses.
           if (r < 5 && region < 2) {
-            return maskedV4(kRegions[region] | (static_cast<uint32_t>(rng()) & 0x00FFFFFF), 1 + r % 11);
+            return maskedV4(kRegions[region] | (static_cast<uint32_t>(rng()) & 0x00FFFFFF),
+                            1 + r % 11);
           }
           // A third crowd into a small corner, so long prefixes nest and touch there too.
           const uint32_t bits = r < 300 ? 0x00000FFF : 0x00FFFFFF;
@@ -262,7 +270,8 @@ TEST(PrefixSet, MixedFamiliesMatchBruteForce) {
   for (int i = 0; i < 2000; ++i) {
     const auto tag = static_cast<uint32_t>(rng() % 8);
     if (rng() % 2 == 0) {
-      entries.push_back({maskedV4(static_cast<uint32_t>(rng()), 8 + static_cast<unsigned>(rng() % 25)), tag});
+      entries.push_back(
+          {maskedV4(static_cast<uint32_t>(rng()), 8 + static_cast<unsigned>(rng() % 25)), tag});
     } else {
       const Uint128 v = (Uint128{rng()} << 64) | rng();
       entries.push_back({maskedV6(v, 4 + static_cast<unsigned>(rng() % 40)), tag});
@@ -285,7 +294,8 @@ TEST(PrefixSet, MillionPrefixesStayCompact) {
   PrefixSetBuilder b;
   std::vector<IpPrefix> sample;
   for (int i = 0; i < 1000000; ++i) {
-    const IpPrefix p = maskedV4(static_cast<uint32_t>(rng()), 16 + static_cast<unsigned>(rng() % 17));
+    const IpPrefix p =
+        maskedV4(static_cast<uint32_t>(rng()), 16 + static_cast<unsigned>(rng() % 17));
     b.add(p, static_cast<uint32_t>(i % 4));
     if (i % 1000 == 0) sample.push_back(p);
   }
@@ -390,8 +400,8 @@ TEST(PrefixSetDomestic, JapanIpv4) {
     ASSERT_TRUE(set->contains(p.address)) << p.toString();
     ASSERT_TRUE(set->contains(IpAddress::v4(lastV4(p)))) << p.toString();
   }
-  EXPECT_FALSE(set->contains(addr("8.8.8.8")));       // Google, US
-  EXPECT_FALSE(set->contains(addr("1.1.1.1")));       // Cloudflare/APNIC research, AU
+  EXPECT_FALSE(set->contains(addr("8.8.8.8")));      // Google, US
+  EXPECT_FALSE(set->contains(addr("1.1.1.1")));      // Cloudflare/APNIC research, AU
   EXPECT_FALSE(set->contains(addr("2001:200::1")));  // IPv6 is not in the IPv4 file
 }
 

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <stdexcept>
 #include <string>
+#include <system_error>
 
 namespace mamori::testing_util {
 

@@ -34,7 +34,7 @@ inline std::string quote(const std::string& s) {
 
 inline CommandResult run(const std::string& command) {
   CommandResult r;
-  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
+  FILE* p = ::popen(("( " + command + " ) 2>&1").c_str(), "r");
   if (p == nullptr) return r;
   char buf[4096];
   size_t n;

@@ -7,7 +7,10 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <initializer_list>
+#include <iterator>
 #include <set>
 #include <string>
 #include <utility>
@@ -48,7 +51,9 @@ void append(Frame& f, const Frame& more) {
 }
 Frame cat(std::initializer_list<Frame> parts) {
   Frame f;
-  for (const auto& p : parts) append(f, p);
+  for (const auto& p : parts) {
+    append(f, p);
+  }
   return f;
 }
 Frame bytesOf(std::string_view s) {
@@ -56,7 +61,9 @@ Frame bytesOf(std::string_view s) {
 }
 Frame counting(size_t n, uint8_t start = 0) {
   Frame f(n);
-  for (size_t i = 0; i < n; ++i) f[i] = static_cast<uint8_t>(start + i);
+  for (size_t i = 0; i < n; ++i) {
+    f[i] = static_cast<uint8_t>(start + i);
+  }
   return f;
 }
 
@@ -78,10 +85,12 @@ Frame tcp(const Tcp& h, const Frame& payload) {
                                            : static_cast<unsigned>(5 + h.optionWords);
   put8(f, words << 4);
   put8(f, h.flags);
-  put16(f, 65535);                                            // window
-  put16(f, 0);                                                // checksum
-  put16(f, 0);                                                // urgent
-  for (size_t i = 0; i < h.optionWords * 4; ++i) put8(f, 1);  // NOP options
+  put16(f, 65535);  // window
+  put16(f, 0);      // checksum
+  put16(f, 0);      // urgent
+  for (size_t i = 0; i < h.optionWords * 4; ++i) {
+    put8(f, 1);  // NOP options
+  }
   append(f, payload);
   return f;
 }
@@ -134,7 +143,9 @@ Frame ipv4(const Ip4& h, const Frame& payload) {
   put16(f, 0);
   append(f, Frame(h.src.begin(), h.src.end()));
   append(f, Frame(h.dst.begin(), h.dst.end()));
-  for (size_t i = 0; i < h.optionWords * 4; ++i) put8(f, 1);  // NOP options
+  for (size_t i = 0; i < h.optionWords * 4; ++i) {
+    put8(f, 1);  // NOP options
+  }
   append(f, payload);
   return f;
 }
@@ -312,7 +323,9 @@ TEST(PacketDecoder, VlanStacksOfEveryDepthAndTpid) {
       std::vector<std::pair<uint16_t, uint16_t>> tags;
       // Outermost tag: priority 7 and DEI set, VLAN 100; the id must be masked out of the TCI.
       tags.emplace_back(outer, 0xf000 | 100);
-      for (size_t i = 1; i < depth; ++i) tags.emplace_back(0x8100, static_cast<uint16_t>(200 + i));
+      for (size_t i = 1; i < depth; ++i) {
+        tags.emplace_back(0x8100, static_cast<uint16_t>(200 + i));
+      }
       PacketDecoder d;
       const auto r = run(d, kEth, eth(0x0800, ipv4({}, tcp({}, kHello)), tags));
       ASSERT_EQ(r.status, DecodeStatus::kPacket) << "depth " << depth;
@@ -481,6 +494,16 @@ TEST(PacketDecoder, SnappedIpv4KeepsHeaderLengthAndDecodesWhatIsThere) {
   EXPECT_EQ(d.anomalies().total(), 0u);
 }
 
+TEST(PacketDecoder, ZeroIpv4TotalLengthMeansAsCaptured) {
+  // TSO: the sending host's capture shows a total length of 0 for a large segment.
+  PacketDecoder d;
+  const Frame payload(3000, 0x11);
+  const auto r = run(d, kEth, eth(0x0800, ipv4({.total = 0}, tcp({}, payload))));
+  ASSERT_EQ(r.status, DecodeStatus::kPacket);
+  EXPECT_EQ(r.pkt.ipLength, 20u + 20u + 3000u);
+  EXPECT_EQ(r.payload, payload);
+}
+
 // ---- IPv6 extension headers ---------------------------------------------------------------------
 
 TEST(PacketDecoder, Ipv6EveryExtensionHeaderKind) {
@@ -535,7 +558,9 @@ TEST(PacketDecoder, Ipv6EspAndNoNextHeaderAreOpaque) {
 TEST(PacketDecoder, Ipv6ExtensionChainBound) {
   auto chain = [](size_t n) {
     Frame headers;
-    for (size_t i = 0; i < n; ++i) append(headers, ext6(i + 1 == n ? 17 : 60, 0));
+    for (size_t i = 0; i < n; ++i) {
+      append(headers, ext6(i + 1 == n ? 17 : 60, 0));
+    }
     return ipv6({.next = 60}, cat({headers, udp(1, 2, kHello)}));
   };
   PacketDecoder d;
@@ -711,15 +736,19 @@ TEST(Reassembly, OverlapKeepsFirstArrivedBytes) {
 
 TEST(Reassembly, OverlapSpanningSeveralPiecesAndHoles) {
   PacketDecoder d;
-  // Pieces at [8,16) and [24,32); then one fragment [0,40) with different bytes fills the holes.
+  // Pieces at [8,16) and [24,32); then one fragment [0,40) with different bytes fills the holes,
+  // and the final [40,48) completes the datagram.
   EXPECT_EQ(run(d, kDltIpv4, v4FragmentWithData(Frame(8, 'x'), 8, true)).status,
             DecodeStatus::kConsumed);
   EXPECT_EQ(run(d, kDltIpv4, v4FragmentWithData(Frame(8, 'y'), 24, true)).status,
             DecodeStatus::kConsumed);
-  const auto r = run(d, kDltIpv4, v4FragmentWithData(Frame(40, 'z'), 0, false));
+  EXPECT_EQ(run(d, kDltIpv4, v4FragmentWithData(Frame(40, 'z'), 0, true)).status,
+            DecodeStatus::kConsumed);
+  EXPECT_EQ(count(d, Anomaly::kFragmentOverlap), 1u);
+  const auto r = run(d, kDltIpv4, v4FragmentWithData(Frame(8, 'w'), 40, false));
   ASSERT_EQ(r.status, DecodeStatus::kPacket);
-  EXPECT_EQ(r.payload,
-            cat({Frame(8, 'z'), Frame(8, 'x'), Frame(8, 'z'), Frame(8, 'y'), Frame(8, 'z')}));
+  EXPECT_EQ(r.payload, cat({Frame(8, 'z'), Frame(8, 'x'), Frame(8, 'z'), Frame(8, 'y'),
+                            Frame(8, 'z'), Frame(8, 'w')}));
   EXPECT_EQ(count(d, Anomaly::kFragmentOverlap), 1u);
 }
 
@@ -806,11 +835,11 @@ TEST(Reassembly, BadFragments) {
   // Non-final fragment without data.
   expectAnomaly(kDltIpv4, v4FragmentWithData({}, 8, true), Anomaly::kBadFragment);
   // Reaches past the largest datagram accepted.
-  expectAnomaly(kDltIpv4, v4FragmentWithData(Frame(200, 1), 8191 * 8, false),
+  expectAnomaly(kDltIpv4, v4FragmentWithData(Frame(200, 1), size_t{8191} * 8, false),
                 Anomaly::kBadFragment);
   DecoderLimits small;
   small.maxDatagramBytes = 100;
-  expectAnomaly(kDltIpv4, v4FragmentWithData(Frame(80, 1), 8, true), Anomaly::kBadFragment, small);
+  expectAnomaly(kDltIpv4, v4FragmentWithData(Frame(96, 1), 8, true), Anomaly::kBadFragment, small);
   {
     // Data plus the first fragment's header exceed the limit.
     PacketDecoder d(small);
@@ -950,9 +979,10 @@ struct Valid {
 
 std::vector<Valid> validFrames() {
   const Frame tcp4 = ipv4({}, tcp({.optionWords = 2}, kHello));
+  // Hop-by-hop (16 bytes) → AH (24) → destination options (8) → UDP.
   const Frame udp6 =
-      ipv6({.next = 0}, cat({ext6(43, 1), ah6(60, 4), ext6(17, 0), udp(53, 5353, kHello)}));
-  const size_t udp6Hdr = 40 + 8 + 16 + 24 + 8 + 8;
+      ipv6({.next = 0}, cat({ext6(51, 1), ah6(60, 4), ext6(17, 0), udp(53, 5353, kHello)}));
+  const size_t udp6Hdr = 40 + 16 + 24 + 8 + 8;
   const Frame icmp4 = ipv4({.proto = 1}, icmp(8, 0, cat({Frame(4, 0), kHello})));
   const std::vector<std::pair<uint16_t, uint16_t>> tags = {{0x88a8, 10}, {0x8100, 20}};
   return {
@@ -1027,7 +1057,9 @@ TEST(Robustness, AllLinkTypesOnGarbage) {
     const int links[] = {kEth, kSll, kSll2, kRaw, kRawAlt, kDltIpv4, kDltIpv6, kNull, kLoop};
     const int link = links[next() % 9];
     Frame f(next() % 120);
-    for (auto& b : f) b = static_cast<uint8_t>(next());
+    for (auto& b : f) {
+      b = static_cast<uint8_t>(next());
+    }
     // Make IP headers likely so the deeper layers are reached.
     if (link == kEth && f.size() > 14) {
       f[12] = 0x86;
@@ -1044,11 +1076,15 @@ TEST(Robustness, AllLinkTypesOnGarbage) {
     const DecodeStatus s = d.decode(link, f, i, out);
     if (s == DecodeStatus::kPacket) {
       uint64_t sum = 0;
-      for (uint8_t b : out.payload) sum += b;
+      for (uint8_t b : out.payload) {
+        sum += b;
+      }
       EXPECT_LE(out.payload.size(), 65535u + 40u);
       (void)sum;
     }
-    if (s == DecodeStatus::kAnomaly) EXPECT_GT(d.anomalies().total(), before);
+    if (s == DecodeStatus::kAnomaly) {
+      EXPECT_GT(d.anomalies().total(), before);
+    }
     if (s == DecodeStatus::kConsumed && d.nonIpFrames() == nonIpBefore) {
       // A consumed IP frame can only be a fragment.
       EXPECT_TRUE(link != kEth || f.size() >= 34);
@@ -1061,7 +1097,9 @@ TEST(Robustness, EveryAnomalyIsReachable) {
   std::set<Anomaly> seen;
   auto note = [&](const PacketDecoder& d) {
     for (size_t i = 0; i < kAnomalyCount; ++i) {
-      if (d.anomalies().counts[i] > 0) seen.insert(static_cast<Anomaly>(i));
+      if (d.anomalies().counts[i] > 0) {
+        seen.insert(static_cast<Anomaly>(i));
+      }
     }
   };
   const std::vector<std::pair<int, Frame>> singles = {
@@ -1080,7 +1118,9 @@ TEST(Robustness, EveryAnomalyIsReachable) {
       {kDltIpv6,
        [] {
          Frame h;
-         for (int i = 0; i < 17; ++i) append(h, ext6(60, 0));
+         for (int i = 0; i < 17; ++i) {
+           append(h, ext6(60, 0));
+         }
          return ipv6({.next = 60}, h);
        }()},
       {kDltIpv4, v4FragmentWithData(Frame(3, 0), 0, true)},
@@ -1118,6 +1158,45 @@ TEST(Robustness, EveryAnomalyIsReachable) {
   }
 }
 
+// The committed fuzz seeds are valid inputs in the target's format (see packet_decoder_fuzz.cc):
+// single frames decode to packets, `seq_*` files reassemble.
+TEST(Robustness, FuzzSeedCorpusIsValid) {
+  constexpr int kFuzzLinks[] = {1, 113, 276, 101, 12, 228, 229, 0, 108};
+  const std::filesystem::path dir =
+      std::filesystem::path(MAMORI_SOURCE_DIR) / "tests/fuzz/corpus/packet_decoder";
+  size_t seeds = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("seed_", 0) != 0 && name.rfind("seq_", 0) != 0) {
+      continue;
+    }
+    std::ifstream in(entry.path(), std::ios::binary);
+    const Frame input((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_FALSE(input.empty()) << name;
+    const int link = kFuzzLinks[input[0] % 9];
+    PacketDecoder d;
+    if (name.rfind("seed_", 0) == 0) {
+      EXPECT_EQ(run(d, link, Frame(input.begin() + 1, input.end())).status, DecodeStatus::kPacket)
+          << name;
+    } else {
+      size_t pos = 1;
+      while (input.size() - pos >= 3) {
+        const size_t length = size_t{input[pos]} << 8 | input[pos + 1];
+        pos += 3;
+        const size_t take = std::min(length, input.size() - pos);
+        (void)run(d, link,
+                  Frame(input.begin() + static_cast<long>(pos),
+                        input.begin() + static_cast<long>(pos + take)));
+        pos += take;
+      }
+      EXPECT_EQ(d.reassembledDatagrams(), 1u) << name;
+    }
+    EXPECT_EQ(d.anomalies().total(), 0u) << name;
+    ++seeds;
+  }
+  EXPECT_GE(seeds, 8u);
+}
+
 // ---- vocabulary and internals -------------------------------------------------------------------
 
 TEST(Anomalies, NamesAreUniqueSnakeCase) {
@@ -1125,7 +1204,9 @@ TEST(Anomalies, NamesAreUniqueSnakeCase) {
   for (size_t i = 0; i < kAnomalyCount; ++i) {
     const auto name = anomalyName(static_cast<Anomaly>(i));
     ASSERT_FALSE(name.empty());
-    for (char c : name) EXPECT_TRUE((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
+    for (char c : name) {
+      EXPECT_TRUE((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
+    }
     EXPECT_TRUE(names.insert(name).second) << name;
   }
   EXPECT_EQ(anomalyName(Anomaly::kTruncatedIpv4), "truncated_ipv4");

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,7 +23,9 @@ class Wire {
     bytes.push_back(static_cast<uint8_t>(v & 0xff));
     return *this;
   }
-  Wire& u32(uint32_t v) { return u16(static_cast<uint16_t>(v >> 16)).u16(static_cast<uint16_t>(v)); }
+  Wire& u32(uint32_t v) {
+    return u16(static_cast<uint16_t>(v >> 16)).u16(static_cast<uint16_t>(v));
+  }
   Wire& raw(std::initializer_list<uint8_t> v) {
     bytes.insert(bytes.end(), v.begin(), v.end());
     return *this;
@@ -50,9 +54,9 @@ class Wire {
   std::vector<uint8_t> bytes;
 };
 
-constexpr uint16_t kFlagsQuery = 0x0100;       // RD
-constexpr uint16_t kFlagsResponse = 0x8180;    // QR RD RA, NOERROR
-constexpr uint16_t kFlagsNxdomain = 0x8183;    // QR RD RA, NXDOMAIN
+constexpr uint16_t kFlagsQuery = 0x0100;     // RD
+constexpr uint16_t kFlagsResponse = 0x8180;  // QR RD RA, NOERROR
+constexpr uint16_t kFlagsNxdomain = 0x8183;  // QR RD RA, NXDOMAIN
 
 DnsParse parse(const Wire& w, DnsMessage& m, std::string_view* why = nullptr) {
   return parseDnsMessage(w.bytes, m, why);
@@ -183,7 +187,7 @@ TEST(DnsParse, PointerChainMustStrictlyDescend) {
   // Name at 12 "b.c"; the question at 19 is "a" + pointer to 14 ("c"): valid, descending.
   Wire w;
   w.header(1, kFlagsQuery, 2, 0);
-  w.name("b.c").u16(kTypeA).u16(kClassIn);        // 12..16 name, 17..20
+  w.name("b.c").u16(kTypeA).u16(kClassIn);             // 12..16 name, 17..20
   w.label("a").pointer(14).u16(kTypeA).u16(kClassIn);  // 21..
   DnsMessage m;
   ASSERT_EQ(parse(w, m), DnsParse::kOk);
@@ -294,7 +298,7 @@ TEST(DnsParse, OtherClassesAndTypesAreSkipped) {
   Wire w;
   w.header(1, kFlagsResponse, 0, 3);
   w.name("version.bind").u16(kTypeA).u16(3).u32(0).u16(3).raw({1, 2, 3});  // CH: not checked
-  w.name("x.test").u16(16).u16(kClassIn).u32(0).u16(2).raw({1, 'z'});     // TXT
+  w.name("x.test").u16(16).u16(kClassIn).u32(0).u16(2).raw({1, 'z'});      // TXT
   w.name("x.test").u16(kTypeA).u16(kClassIn).u32(0).u16(4).raw({192, 0, 2, 7});
   DnsMessage m;
   ASSERT_EQ(parse(w, m), DnsParse::kOk);
@@ -372,8 +376,8 @@ TEST(DnsNames, HostText) {
   std::string out;
   constexpr char kRaw[] = "Ex\\am ple.\xc3\xa9";
   const std::string_view raw(kRaw, sizeof(kRaw) - 1);
-  appendHostText(out, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(raw.data()),
-                                               raw.size()));
+  appendHostText(
+      out, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(raw.data()), raw.size()));
   EXPECT_EQ(out, "Ex\\\\am\\032ple.\\195\\169");
 }
 
@@ -408,6 +412,27 @@ TEST(DnsParse, ReusedMessageIsCleared) {
   EXPECT_TRUE(m.questions.empty());
   EXPECT_TRUE(m.answers.empty());
   EXPECT_TRUE(m.cnames.empty());
+}
+
+// The committed fuzz seed corpus (tests/fuzz/corpus/<name>/<file>).
+std::vector<uint8_t> seed(const char* dir, const char* file) {
+  std::ifstream in(std::string(MAMORI_SOURCE_DIR) + "/tests/fuzz/corpus/" + dir + "/" + file,
+                   std::ios::binary);
+  EXPECT_TRUE(in.good()) << dir << "/" << file;
+  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+TEST(DnsCorpus, SeedsParseAsExpected) {
+  DnsMessage m;
+  std::string_view why;
+  for (const char* ok : {"query_a", "response_cname_a_aaaa", "nxdomain_https"}) {
+    EXPECT_EQ(parseDnsMessage(seed("dns", ok), m, &why), DnsParse::kOk) << ok;
+  }
+  const auto framed = seed("dns", "tcp_framed_response");
+  ASSERT_EQ(parseDnsMessage(dnsTcpFrame(framed), m), DnsParse::kOk);
+  EXPECT_EQ(m.cnames.at(0), "cdn.example.com");
+  EXPECT_EQ(parseDnsMessage(seed("dns", "pointer_loop"), m, &why), DnsParse::kMalformed);
+  EXPECT_EQ(why, "dns_name_loop");
 }
 
 }  // namespace

@@ -32,11 +32,14 @@ bool inV6(Uint128 a, Uint128 base, unsigned length) {
   return (a & mask) == base;
 }
 
-Uint128 v6Const(uint64_t high, uint64_t low) { return (Uint128{high} << 64) | low; }
+Uint128 v6Const(uint64_t high, uint64_t low) {
+  return (Uint128{high} << 64) | low;
+}
 
 std::pair<Uint128, Uint128> v6Bounds(const IpPrefix& p) {
   const Uint128 base = p.address.v6Value();
-  const Uint128 hostMask = p.length == 0 ? ~Uint128{0} : (p.length == 128 ? 0 : (~Uint128{0} >> p.length));
+  const Uint128 hostMask =
+      p.length == 0 ? ~Uint128{0} : (p.length == 128 ? 0 : (~Uint128{0} >> p.length));
   return {base, base | hostMask};
 }
 
@@ -45,9 +48,9 @@ void mergeRanges(std::vector<std::pair<T, T>>& r) {
   std::sort(r.begin(), r.end());
   std::vector<std::pair<T, T>> merged;
   for (const auto& x : r) {
-    if (!merged.empty() && (x.first <= merged.back().second ||
-                            (merged.back().second != static_cast<T>(~T{0}) &&
-                             x.first == merged.back().second + 1))) {
+    if (!merged.empty() &&
+        (x.first <= merged.back().second ||
+         (merged.back().second != static_cast<T>(~T{0}) && x.first == merged.back().second + 1))) {
       merged.back().second = std::max(merged.back().second, x.second);
     } else {
       merged.push_back(x);
@@ -91,7 +94,9 @@ void AddressSpace::add(const IpPrefix& prefix) {
   if (prefix.address.isV4()) {
     v4Prefixes_.push_back(prefix);
     const uint32_t base = prefix.address.v4Value();
-    const uint32_t host = prefix.length == 0 ? ~uint32_t{0} : (prefix.length == 32 ? 0 : (~uint32_t{0} >> prefix.length));
+    const uint32_t host = prefix.length == 0
+                              ? ~uint32_t{0}
+                              : (prefix.length == 32 ? 0 : (~uint32_t{0} >> prefix.length));
     v4Ranges_.emplace_back(base, base | host);
   } else {
     v6Prefixes_.push_back(prefix);
@@ -119,7 +124,7 @@ bool AddressSpace::isSpecialPurpose(const IpAddress& a) {
     return false;
   }
   const Uint128 v = a.v6Value();
-  if (!inV6(v, v6Const(0x2000000000000000ULL, 0), 3)) return true;   // not global unicast
+  if (!inV6(v, v6Const(0x2000000000000000ULL, 0), 3)) return true;  // not global unicast
   return inV6(v, v6Const(0x2001000000000000ULL, 0), 23) ||          // IETF protocol assignments
          inV6(v, v6Const(0x20010DB800000000ULL, 0), 32) ||          // documentation
          inV6(v, v6Const(0x2002000000000000ULL, 0), 16) ||          // 6to4
@@ -153,7 +158,8 @@ IpAddress AddressSpace::randomDomestic(Rng& rng, bool v6) const {
   const IpPrefix& p = prefixes[rng.below(static_cast<uint32_t>(prefixes.size()))];
   if (!v6) {
     const unsigned hostBits = 32U - p.length;
-    const uint32_t mask = hostBits == 0 ? 0 : (hostBits == 32 ? ~uint32_t{0} : ((uint32_t{1} << hostBits) - 1));
+    const uint32_t mask =
+        hostBits == 0 ? 0 : (hostBits == 32 ? ~uint32_t{0} : ((uint32_t{1} << hostBits) - 1));
     for (;;) {
       const uint32_t host = rng.next32() & mask;
       // Skip the network and broadcast addresses of ordinary subnets.
@@ -162,7 +168,8 @@ IpAddress AddressSpace::randomDomestic(Rng& rng, bool v6) const {
     }
   }
   const unsigned hostBits = 128U - p.length;
-  const Uint128 mask = hostBits == 0 ? 0 : (hostBits == 128 ? ~Uint128{0} : ((Uint128{1} << hostBits) - 1));
+  const Uint128 mask =
+      hostBits == 0 ? 0 : (hostBits == 128 ? ~Uint128{0} : ((Uint128{1} << hostBits) - 1));
   for (;;) {
     const Uint128 host = ((Uint128{rng.next()} << 64) | rng.next()) & mask;
     if (hostBits >= 1 && host == 0) continue;  // subnet-router anycast

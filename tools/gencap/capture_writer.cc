@@ -41,11 +41,6 @@ void macFor(std::span<const uint8_t> ipBytes, uint8_t* mac) {
   mac[5] = static_cast<uint8_t>(h);
 }
 
-void pushBe16(std::vector<uint8_t>& v, uint16_t x) {
-  v.push_back(static_cast<uint8_t>(x >> 8));
-  v.push_back(static_cast<uint8_t>(x));
-}
-
 }  // namespace
 
 CaptureWriter::CaptureWriter(const std::string& path, CaptureFormat format, LinkType link)
@@ -54,8 +49,7 @@ CaptureWriter::CaptureWriter(const std::string& path, CaptureFormat format, Link
   if (file_ == nullptr) {
     throw Failure("cannot open output file '" + path + "': " + std::strerror(errno));
   }
-  buffer_.reserve(kBufferBytes + 70000);
-  frame_.reserve(70000);
+  buffer_.reserve(kBufferBytes + kSnapLength + 64);
   if (format_ == CaptureFormat::kPcap) {
     appendLe32(0xA1B2C3D4);  // microsecond-resolution magic
     appendLe16(2);
@@ -132,60 +126,64 @@ void CaptureWriter::write(uint64_t timestampMicros, std::span<const uint8_t> ipP
   if (ipPacket.empty()) throw Failure("internal: empty packet");
   const bool v6 = (ipPacket[0] >> 4) == 6;
   const uint16_t ethertype = v6 ? 0x86DD : 0x0800;
-  frame_.clear();
+  // The link header is built in a small array, then header + packet are copied once.
+  uint8_t link[32];
+  size_t linkLen = 0;
+  const size_t srcAt = v6 ? 8 : 12;
+  const size_t addrLen = v6 ? 16 : 4;
+  if (ipPacket.size() < srcAt + 2 * addrLen) throw Failure("internal: short IP header");
+  auto be16 = [&](uint16_t x) {
+    link[linkLen++] = static_cast<uint8_t>(x >> 8);
+    link[linkLen++] = static_cast<uint8_t>(x);
+  };
   if (link_ == LinkType::kEthernet) {
-    // The MACs follow the IP endpoints (v4 at header offset 12/16, v6 at 8/24).
-    const size_t srcAt = v6 ? 8 : 12;
-    const size_t addrLen = v6 ? 16 : 4;
-    uint8_t src[6];
-    uint8_t dst[6];
-    if (ipPacket.size() < srcAt + 2 * addrLen) throw Failure("internal: short IP header");
-    macFor(ipPacket.subspan(srcAt, addrLen), src);
-    macFor(ipPacket.subspan(srcAt + addrLen, addrLen), dst);
-    frame_.insert(frame_.end(), dst, dst + 6);
-    frame_.insert(frame_.end(), src, src + 6);
+    // The MACs follow the IP endpoints, so each host keeps one MAC across flows.
+    macFor(ipPacket.subspan(srcAt + addrLen, addrLen), link);
+    macFor(ipPacket.subspan(srcAt, addrLen), link + 6);
+    linkLen = 12;
     for (uint8_t i = 0; i < vlans.count && i < 2; ++i) {
-      pushBe16(frame_, vlans.tpid[i]);
-      pushBe16(frame_, static_cast<uint16_t>(vlans.vid[i] & 0x0FFF));
+      be16(vlans.tpid[i]);
+      be16(static_cast<uint16_t>(vlans.vid[i] & 0x0FFF));
     }
-    pushBe16(frame_, ethertype);
+    be16(ethertype);
   } else if (link_ == LinkType::kSll) {
     // Linux cooked header v1: packet type 3 (to another host, as seen by a tap), ARPHRD_ETHER,
     // 6-byte source address padded to 8, protocol.
-    pushBe16(frame_, 3);
-    pushBe16(frame_, 1);
-    pushBe16(frame_, 6);
-    uint8_t src[6];
-    macFor(ipPacket.subspan(v6 ? 8 : 12, v6 ? 16 : 4), src);
-    frame_.insert(frame_.end(), src, src + 6);
-    frame_.push_back(0);
-    frame_.push_back(0);
-    pushBe16(frame_, ethertype);
+    be16(3);
+    be16(1);
+    be16(6);
+    macFor(ipPacket.subspan(srcAt, addrLen), link + linkLen);
+    linkLen += 6;
+    link[linkLen++] = 0;
+    link[linkLen++] = 0;
+    be16(ethertype);
   }
-  frame_.insert(frame_.end(), ipPacket.begin(), ipPacket.end());
-  if (link_ == LinkType::kEthernet && frame_.size() < 60) frame_.resize(60, 0);
+  size_t frameLen = linkLen + ipPacket.size();
+  const size_t padding = link_ == LinkType::kEthernet && frameLen < 60 ? 60 - frameLen : 0;
+  frameLen += padding;
+  if (frameLen > kSnapLength) throw Failure("internal: frame larger than the snap length");
+  const auto len = static_cast<uint32_t>(frameLen);
 
-  const auto len = static_cast<uint32_t>(frame_.size());
   if (format_ == CaptureFormat::kPcap) {
     appendLe32(static_cast<uint32_t>(timestampMicros / 1000000));
     appendLe32(static_cast<uint32_t>(timestampMicros % 1000000));
     appendLe32(len);
     appendLe32(len);
-    append(frame_);
   } else {
-    const uint32_t padded = (len + 3) & ~3U;
-    const uint32_t total = 32 + padded;
     appendLe32(6);  // Enhanced Packet Block
-    appendLe32(total);
+    appendLe32(32 + ((len + 3) & ~3U));
     appendLe32(0);  // interface 0
     appendLe32(static_cast<uint32_t>(timestampMicros >> 32));
     appendLe32(static_cast<uint32_t>(timestampMicros));
     appendLe32(len);
     appendLe32(len);
-    append(frame_);
-    buffer_.resize(buffer_.size() + (padded - len), 0);
-    appendLe32(total);
   }
+  const size_t at = buffer_.size();
+  const size_t blockPad = format_ == CaptureFormat::kPcapng ? ((len + 3) & ~3U) - len : 0;
+  buffer_.resize(at + frameLen + blockPad);  // zero-fills Ethernet and block padding
+  std::memcpy(buffer_.data() + at, link, linkLen);
+  std::memcpy(buffer_.data() + at + linkLen, ipPacket.data(), ipPacket.size());
+  if (format_ == CaptureFormat::kPcapng) appendLe32(32 + ((len + 3) & ~3U));
   ++packets_;
   if (buffer_.size() >= kBufferBytes) flush();
 }

@@ -52,7 +52,6 @@ class CaptureWriter {
   CaptureFormat format_;
   LinkType link_;
   std::vector<uint8_t> buffer_;
-  std::vector<uint8_t> frame_;
   uint64_t packets_ = 0;
   uint64_t bytesWritten_ = 0;
 };

@@ -2,10 +2,9 @@
 // tests are written against this list, so changing a flow means changing those tests too.
 #include <algorithm>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "address_space.h"
 #include "capture_writer.h"
@@ -25,7 +24,9 @@ constexpr uint64_t kFlowSpacingMicros = 4001;  // odd spacing so no two packets 
 constexpr uint64_t kPacketSpacingMicros = 1000;
 constexpr uint64_t kSaltE2e = 0xE2E;
 
-IpAddress addr(std::string_view text) { return IpAddress::parse(text).valueOrThrow(); }
+IpAddress addr(std::string_view text) {
+  return IpAddress::parse(text).valueOrThrow();
+}
 
 struct Packet {
   uint64_t offsetMicros = 0;
@@ -37,6 +38,16 @@ struct Packet {
 };
 
 struct Flow {
+  Flow(int n, std::string protocol, IpAddress source, IpAddress destination, uint16_t sourcePort,
+       uint16_t destinationPort, std::string application)
+      : number(n),
+        proto(std::move(protocol)),
+        src(source),
+        dst(destination),
+        sport(sourcePort),
+        dport(destinationPort),
+        app(std::move(application)) {}
+
   int number = 0;  // 1-based: "F<number>"
   std::string proto;
   IpAddress src;  // initiator
@@ -107,8 +118,8 @@ class TcpConversation {
     Bytes packet;
     buildTcp(packet, ip, t, payload);
     flow_.add(forward, std::move(packet));
-    next_[side] += static_cast<uint32_t>(payload.size()) +
-                   ((flags & (tcp::kSyn | tcp::kFin)) != 0 ? 1U : 0U);
+    next_[side] +=
+        static_cast<uint32_t>(payload.size()) + ((flags & (tcp::kSyn | tcp::kFin)) != 0 ? 1U : 0U);
   }
 
   Flow& flow_;
@@ -131,6 +142,19 @@ struct TlsRandoms {
     rng.fill(serverShare, 32);
   }
 };
+
+// A datagram of `size` bytes of text that has the canary at the start of every IP fragment's
+// data, so each fragment on its own carries it (fragment k > 0 starts k*chunk - 8 bytes into the
+// UDP payload, behind the 8-byte UDP header that the first fragment holds).
+Bytes fragmentedPayload(size_t size, size_t chunk, std::string_view canary, Rng& rng) {
+  Bytes data;
+  appendTextWithCanary(data, size, canary, rng);
+  for (size_t at = 0; at < size; at += (at == 0 ? chunk - 8 : chunk)) {
+    const size_t pos = std::min(at, size - canary.size());
+    std::copy(canary.begin(), canary.end(), data.begin() + static_cast<std::ptrdiff_t>(pos));
+  }
+  return data;
+}
 
 Bytes serverFlight(const TlsRandoms& r, std::string_view canary, Rng& rng) {
   Bytes appData;
@@ -164,10 +188,10 @@ Flow f1Http(std::string_view canary, Rng rng) {
   c.data(true, request);
   c.ack(false);
   Bytes response;
-  appendHttpResponse(response, "HTTP/1.1 200 OK", "text/html; charset=utf-8",
-                     "Server: nginx\r\nX-Request-Id: " + std::string(canary) +
-                         "\r\nConnection: close\r\n",
-                     htmlBody("victim", canary));
+  appendHttpResponse(
+      response, "HTTP/1.1 200 OK", "text/html; charset=utf-8",
+      "Server: nginx\r\nX-Request-Id: " + std::string(canary) + "\r\nConnection: close\r\n",
+      htmlBody("victim", canary));
   c.data(false, response);
   c.ack(true);
   c.fin(true);
@@ -204,8 +228,11 @@ Flow f2TlsSplit(std::string_view canary, Rng rng) {
 
 Flow f3Dns(std::string_view canary) {
   Flow f{3, "udp", addr("192.0.2.20"), addr("198.51.100.53"), 53000, 53, "dns"};
-  f.details = {{"dns_id", 0x1234},       {"dns_qname", "c2.evil.example"}, {"dns_qtype", "A"},
-               {"dns_rcode", "NOERROR"}, {"dns_answers", {"198.51.100.7"}}};
+  f.details = {{"dns_id", 0x1234},
+               {"dns_qname", "c2.evil.example"},
+               {"dns_qtype", "A"},
+               {"dns_rcode", "NOERROR"},
+               {"dns_answers", {"198.51.100.7"}}};
   Bytes query;
   appendDnsHeader(query, 0x1234, 0x0100, 1, 0, 0, 1);
   appendDnsQuestion(query, "c2.evil.example", kDnsA);
@@ -237,7 +264,8 @@ Flow f4Telnet(std::string_view canary, Rng rng) {
   c.synAck();
   c.ack(true);
   c.data(true, asBytes("MIRAI-BOTNET-HELLO " + std::string(canary) + "\r\n"));
-  c.data(false, asBytes("\r\nBusyBox v1.19.4 built-in shell " + std::string(canary) + "\r\nlogin: "));
+  c.data(false,
+         asBytes("\r\nBusyBox v1.19.4 built-in shell " + std::string(canary) + "\r\nlogin: "));
   c.ack(true);
   c.fin(true);
   c.fin(false);
@@ -297,20 +325,19 @@ Flow tlsSimple(int number, IpAddress src, uint16_t sport, IpAddress dst, std::st
 }
 
 Flow f6TlsV6(std::string_view canary, Rng rng) {
-  Flow f = tlsSimple(6, addr("2001:db8:2::5"), 40100, addr("2001:db8:1::10"),
-                     "www.victim.example", canary, rng, true);
+  Flow f = tlsSimple(6, addr("2001:db8:2::5"), 40100, addr("2001:db8:1::10"), "www.victim.example",
+                     canary, rng, true);
   f.details["ipv6_extension_headers"] = "hop-by-hop on the first packet";
   return f;
 }
 
 Flow f7FragmentedV4(std::string_view canary, Rng rng) {
   Flow f{7, "udp", addr("203.0.113.5"), addr("192.0.2.10"), 5000, 9999, "none"};
-  f.details = {{"fragmented", true}, {"fragment_order", "last, first, middle"},
-               {"datagram_bytes", 3000}};
-  Bytes datagram;
-  appendTextWithCanary(datagram, 3000, canary, rng);
-  auto fragments = buildUdpFragments(f.ipParams(true, 0x7a7a, 0), 0, f.sport, f.dport, datagram,
-                                     1480);
+  f.details = {
+      {"fragmented", true}, {"fragment_order", "last, first, middle"}, {"datagram_bytes", 3000}};
+  const Bytes datagram = fragmentedPayload(3000, 1480, canary, rng);
+  auto fragments =
+      buildUdpFragments(f.ipParams(true, 0x7a7a, 0), 0, f.sport, f.dport, datagram, 1480);
   if (fragments.size() != 3) throw Failure("internal: F7 expected 3 fragments");
   f.add(true, fragments[2]);
   f.add(true, fragments[0]);
@@ -358,10 +385,8 @@ Flow f8IcmpVlan(std::string_view canary, Rng rng, bool ethernet) {
 Flow f10DnsPtr(std::string_view canary) {
   Flow f{10, "udp", addr("192.0.2.20"), addr("198.51.100.53"), 53001, 53, "dns"};
   const std::string qname = "10.2.0.192.in-addr.arpa";
-  f.details = {{"dns_id", 0x5678},
-               {"dns_qname", qname},
-               {"dns_qtype", "PTR"},
-               {"dns_rcode", "NXDOMAIN"}};
+  f.details = {
+      {"dns_id", 0x5678}, {"dns_qname", qname}, {"dns_qtype", "PTR"}, {"dns_rcode", "NXDOMAIN"}};
   Bytes query;
   appendDnsHeader(query, 0x5678, 0x0100, 1, 0, 0, 1);
   appendDnsQuestion(query, qname, kDnsPtr);
@@ -389,8 +414,7 @@ Flow f10DnsPtr(std::string_view canary) {
 Flow f11FragmentedV6(std::string_view canary, Rng rng) {
   Flow f{11, "udp", addr("2001:db8:2::5"), addr("2001:db8:1::10"), 5001, 9999, "none"};
   f.details = {{"fragmented", true}, {"fragment_order", "in order"}, {"datagram_bytes", 2000}};
-  Bytes datagram;
-  appendTextWithCanary(datagram, 2000, canary, rng);
+  const Bytes datagram = fragmentedPayload(2000, 1448, canary, rng);
   IpParams ip = f.ipParams(true, 0, rng.next32() & 0xFFFFF);
   // 1448 bytes of fragmentable data: 40 + 8 + 1448 = 1496 fits a 1500-byte MTU.
   auto fragments = buildUdpFragments(ip, rng.next32(), f.sport, f.dport, datagram, 1448);

@@ -56,9 +56,9 @@ class Vocabulary {
   Vocabulary(uint64_t seed, size_t size) {
     Rng rng(deriveSeed(seed, kSaltVocabulary, 0));
     names_.reserve(size);
-    static constexpr std::string_view kTlds[] = {"com", "com", "com", "net", "org", "jp", "io",
-                                                 "info", "xyz", "top", "de", "cn", "ru", "br",
-                                                 "kr", "co.jp", "ne.jp", "or.jp"};
+    static constexpr std::string_view kTlds[] = {"com", "com",  "com", "net",   "org",   "jp",
+                                                 "io",  "info", "xyz", "top",   "de",    "cn",
+                                                 "ru",  "br",   "kr",  "co.jp", "ne.jp", "or.jp"};
     static constexpr std::string_view kHosts[] = {"api", "cdn", "mail", "static", "login", "img"};
     for (size_t i = 0; i < size; ++i) {
       std::string name;
@@ -119,8 +119,9 @@ struct HostPools {
   std::vector<Uint128> sorted6;
 
   HostPools(const AddressSpace& space, uint64_t seed, uint64_t flows) {
-    const size_t sizes[2][2] = {{std::max<size_t>(256, flows / 2), std::max<size_t>(64, flows / 16)},
-                                {std::max<size_t>(256, flows / 3), std::max<size_t>(64, flows / 16)}};
+    const size_t sizes[2][2] = {
+        {std::max<size_t>(256, flows / 2), std::max<size_t>(64, flows / 16)},
+        {std::max<size_t>(256, flows / 3), std::max<size_t>(64, flows / 16)}};
     for (int domestic = 0; domestic < 2; ++domestic) {
       for (int v6 = 0; v6 < 2; ++v6) {
         if (domestic == 1 && !(v6 == 1 ? space.hasV6() : space.hasV4())) continue;
@@ -269,7 +270,9 @@ class Emitter {
  public:
   Emitter(const LoadModel& model, std::string_view canary) : model_(model), canary_(canary) {}
 
-  FlowState open(const FlowSpec& spec, uint32_t dataPackets) {
+  // `total` may be below the flow's natural length: the flow is then cut short after its first
+  // `total` packets (an open connection, a query without answer).
+  FlowState open(const FlowSpec& spec, uint32_t dataPackets, uint32_t total) {
     FlowState s;
     s.spec = spec;
     s.rng = Rng(spec.stream);
@@ -282,7 +285,7 @@ class Emitter {
     s.ttl[0] = static_cast<uint8_t>(64 - s.rng.between(3, 20));
     s.ttl[1] = static_cast<uint8_t>((s.rng.percent(50) ? 64 : 128) - s.rng.between(3, 20));
     s.data = dataPackets;
-    s.total = spec.isTcp() ? kTcpFixedPackets + dataPackets : spec.minPackets();
+    s.total = total;
     s.dnsId = static_cast<uint16_t>(s.rng.next32());
     const uint32_t t = s.rng.below(100);
     s.dnsType = t < 60 ? kDnsA : t < 85 ? kDnsAaaa : t < 92 ? kDnsMx : kDnsTxt;
@@ -290,7 +293,7 @@ class Emitter {
     return s;
   }
 
-  // Builds the next packet of `s` into packet(); returns false when the flow is complete.
+  // Builds the next packet of `s` into packet(); the flow is complete when s.next == s.total.
   void next(FlowState& s) {
     switch (s.spec.kind) {
       case Kind::kHttp:
@@ -358,8 +361,8 @@ class Emitter {
     t.window = syn ? (forward ? 64240 : 65160) : static_cast<uint16_t>(250 + s.rng.below(1800));
     if (syn) t.mss = s.spec.client.isV4() ? 1460 : 1440;
     buildTcp(packet_, ipParams(s, forward), t, payload_);
-    s.seq[side] += static_cast<uint32_t>(payload_.size()) +
-                   ((flags & (tcp::kSyn | tcp::kFin)) != 0 ? 1U : 0U);
+    s.seq[side] +=
+        static_cast<uint32_t>(payload_.size()) + ((flags & (tcp::kSyn | tcp::kFin)) != 0 ? 1U : 0U);
   }
 
   void tcpPayload(FlowState& s, uint32_t k, bool client) {
@@ -409,15 +412,16 @@ class Emitter {
   }
 
   void httpRequest(Rng& r, const std::string& host) {
-    static constexpr std::string_view kDirs[] = {"static", "api/v1", "images", "assets", "login",
-                                                 "cgi-bin", "wp-admin", "download", "search"};
-    static constexpr std::string_view kFiles[] = {"index.html", "app.js", "logo.png", "data.json",
-                                                  "style.css", "status", "update.bin"};
+    static constexpr std::string_view kDirs[] = {"static",   "api/v1",   "images",
+                                                 "assets",   "login",    "cgi-bin",
+                                                 "wp-admin", "download", "search"};
+    static constexpr std::string_view kFiles[] = {"index.html", "app.js", "logo.png",  "data.json",
+                                                  "style.css",  "status", "update.bin"};
     static constexpr std::string_view kAgents[] = {
         "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
         "Chrome/128.0.0.0 Safari/537.36",
-        "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
-        "curl/8.5.0", "python-requests/2.31.0", "Go-http-client/1.1"};
+        "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0", "curl/8.5.0",
+        "python-requests/2.31.0", "Go-http-client/1.1"};
     const bool post = r.percent(15);
     target_.clear();
     target_ += '/';
@@ -540,19 +544,54 @@ class Emitter {
 
 // ---- the packet budget ----------------------------------------------------------------------
 
-// Spreads the packets left after every flow's minimum over the TCP flows as extra data packets:
-// an equal share, the remainder to the first flows, and a random transfer within each pair of
-// consecutive TCP flows so sizes vary while the total stays exact.
+// Decides, flow by flow in index order, how many packets each flow gets so that the total is
+// exactly --packets.
+//
+// With enough packets every flow is complete, and what is left after each flow's minimum goes to
+// the TCP flows as extra data packets: an equal share, the remainder to the first flows, and a
+// random transfer within each pair of consecutive TCP flows so sizes vary while the sum stays
+// exact. With fewer packets than the flows' minimum (flow-table pressure tests ask for many flows
+// and few packets), every flow gets one packet plus a proportional part of the rest, spread by
+// exact integer error diffusion, and flows are cut short: connections stay open, queries go
+// unanswered.
 class Budget {
  public:
-  Budget(uint64_t seed, uint64_t extra, uint64_t tcpFlows)
-      : seed_(seed),
-        tcpFlows_(tcpFlows),
-        share_(tcpFlows == 0 ? 0 : extra / tcpFlows),
-        remainder_(tcpFlows == 0 ? 0 : extra % tcpFlows) {}
+  struct Plan {
+    uint32_t total = 0;
+    uint32_t data = 0;  // TCP data packets of the complete flow
+  };
 
-  // Data packets of the j-th TCP flow (0-based, in flow order).
-  uint64_t dataPackets(uint64_t j) const {
+  Budget(uint64_t seed, uint64_t packets, uint64_t flows, uint64_t minimum, uint64_t spare,
+         uint64_t tcpFlows)
+      : seed_(seed), tcpFlows_(tcpFlows), complete_(packets >= minimum) {
+    if (complete_) {
+      const uint64_t extra = packets - minimum;
+      share_ = tcpFlows == 0 ? 0 : extra / tcpFlows;
+      remainder_ = tcpFlows == 0 ? 0 : extra % tcpFlows;
+    } else {
+      extra_ = packets - flows;
+      spare_ = spare;
+    }
+  }
+
+  bool complete() const { return complete_; }
+
+  Plan next(const FlowSpec& f) {
+    Plan p;
+    if (!complete_) {
+      const uint32_t minimum = f.minPackets();
+      seen_ += minimum - 1;
+      const auto target = static_cast<uint64_t>(Uint128{extra_} * seen_ / spare_);
+      p.total = static_cast<uint32_t>(1 + target - given_);
+      given_ = target;
+      p.data = f.isTcp() ? kTcpMinData : 0;
+      return p;
+    }
+    if (!f.isTcp()) {
+      p.total = f.minPackets();
+      return p;
+    }
+    const uint64_t j = tcpIndex_++;
     uint64_t n = kTcpMinData + share_ + (j < remainder_ ? 1 : 0);
     const uint64_t pair = j / 2;
     if (pair * 2 + 1 < tcpFlows_) {
@@ -560,14 +599,23 @@ class Budget {
       const uint64_t d = r.below64(share_ + 1);
       n = j % 2 == 0 ? n + d : n - d;
     }
-    return n;
+    if (n > 0xFFFFFFF0ULL) throw UsageError("too many packets per flow; raise --flows");
+    p.data = static_cast<uint32_t>(n);
+    p.total = kTcpFixedPackets + p.data;
+    return p;
   }
 
  private:
   uint64_t seed_;
   uint64_t tcpFlows_;
-  uint64_t share_;
-  uint64_t remainder_;
+  bool complete_;
+  uint64_t share_ = 0;
+  uint64_t remainder_ = 0;
+  uint64_t tcpIndex_ = 0;
+  uint64_t extra_ = 0;  // packets beyond one per flow (cut-short mode)
+  uint64_t spare_ = 0;  // sum over flows of (minimum - 1)
+  uint64_t seen_ = 0;
+  uint64_t given_ = 0;
 };
 
 // ---- the order ------------------------------------------------------------------------------
@@ -612,7 +660,8 @@ class OrderWriter {
 
  private:
   void flush() {
-    if (!buffer_.empty() && std::fwrite(buffer_.data(), 1, buffer_.size(), file_) != buffer_.size()) {
+    if (!buffer_.empty() &&
+        std::fwrite(buffer_.data(), 1, buffer_.size(), file_) != buffer_.size()) {
       throw Failure("cannot write indicators file '" + path_ + "': " + std::strerror(errno));
     }
     buffer_.clear();
@@ -645,7 +694,8 @@ std::string randomIndicatorIp(Rng& r, const HostPools& pools, uint32_t& counter,
       const uint32_t host = (uint32_t{1} << (32 - len)) - 1;
       const uint32_t base = r.next32() & ~host;
       if (AddressSpace::isSpecialPurpose(IpAddress::v4(base)) ||
-          AddressSpace::isSpecialPurpose(IpAddress::v4(base | host)) || pools.anyIn(base, base | host)) {
+          AddressSpace::isSpecialPurpose(IpAddress::v4(base | host)) ||
+          pools.anyIn(base, base | host)) {
         continue;
       }
       return IpAddress::v4(base).toString() + "/" + std::to_string(len);
@@ -658,7 +708,8 @@ std::string randomIndicatorIp(Rng& r, const HostPools& pools, uint32_t& counter,
     const unsigned len = r.between(48, 64);
     const Uint128 host = (Uint128{1} << (128 - len)) - 1;
     const Uint128 base = a.v6Value() & ~host;
-    if (AddressSpace::isSpecialPurpose(IpAddress::v6(base)) || pools.anyIn(base, base | host)) continue;
+    if (AddressSpace::isSpecialPurpose(IpAddress::v6(base)) || pools.anyIn(base, base | host))
+      continue;
     return IpAddress::v6(base).toString() + "/" + std::to_string(len);
   }
 }
@@ -746,15 +797,16 @@ void writeOrder(const std::string& path, const LoadModel& model, const LoadOptio
   out.put("\n]},\n{\"id\": \"telnet\", \"port\": 23}\n]\n}\n");
   out.finish();
   std::cerr << "indicators: " << options.indicatorIps << " ips (" << trafficIps.size()
-            << " in traffic), " << options.indicatorDomains << " domains ("
-            << trafficDomains.size() << " in traffic)\n";
+            << " in traffic), " << options.indicatorDomains << " domains (" << trafficDomains.size()
+            << " in traffic)\n";
 }
 
 }  // namespace
 
 void runLoad(const CommonOptions& common, const LoadOptions& options) {
+  // The clock only feeds the timing line on stderr, never the capture.
   const auto started = std::chrono::steady_clock::now();
-  if (options.flows > 0xFFFFFFFFULL || options.concurrent > options.flows * 1 + 0xFFFFFFFFULL) {
+  if (options.flows > 0xFFFFFFFFULL) {
     throw UsageError("--flows must be below 2^32");
   }
   AddressSpace space;
@@ -769,20 +821,21 @@ void runLoad(const CommonOptions& common, const LoadOptions& options) {
 
   const LoadModel model(space, common.seed, options.flows);
 
+  if (options.packets < options.flows) {
+    throw UsageError("--packets " + std::to_string(options.packets) + " must be at least --flows " +
+                     std::to_string(options.flows) + " (every flow has at least one packet)");
+  }
   // Pass 1: each flow's minimum, and how many TCP flows can take the rest.
   uint64_t minimum = 0;
+  uint64_t spare = 0;
   uint64_t tcpFlows = 0;
   for (uint64_t i = 0; i < options.flows; ++i) {
     const FlowSpec f = model.flow(i);
     minimum += f.minPackets();
+    spare += f.minPackets() - 1;
     tcpFlows += f.isTcp() ? 1 : 0;
   }
-  if (minimum > options.packets) {
-    throw UsageError("--packets " + std::to_string(options.packets) + " is too few for --flows " +
-                     std::to_string(options.flows) + " (they need at least " +
-                     std::to_string(minimum) + " packets)");
-  }
-  const Budget budget(common.seed, options.packets - minimum, tcpFlows);
+  Budget budget(common.seed, options.packets, options.flows, minimum, spare, tcpFlows);
 
   // Pass 2: keep up to --concurrent flows open; each step sends the next packet of a random open
   // flow, and a finished flow's slot goes to the next new flow.
@@ -792,13 +845,14 @@ void runLoad(const CommonOptions& common, const LoadOptions& options) {
   std::vector<FlowState> open;
   open.reserve(static_cast<size_t>(std::min(options.concurrent, options.flows)));
   uint64_t nextFlow = 0;
-  uint64_t nextTcp = 0;
   uint64_t counts[5] = {0, 0, 0, 0, 0};
+  uint64_t cutShort = 0;
   auto openFlow = [&]() {
     const FlowSpec f = model.flow(nextFlow++);
     counts[static_cast<int>(f.kind)] += 1;
-    const uint64_t data = f.isTcp() ? budget.dataPackets(nextTcp++) : 0;
-    return emitter.open(f, static_cast<uint32_t>(data));
+    const Budget::Plan plan = budget.next(f);
+    cutShort += plan.total < f.minPackets() ? 1 : 0;
+    return emitter.open(f, plan.data, plan.total);
   };
   while (open.size() < options.concurrent && nextFlow < options.flows) open.push_back(openFlow());
   uint64_t ts = common.baseTime * 1000000;
@@ -826,10 +880,11 @@ void runLoad(const CommonOptions& common, const LoadOptions& options) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::cerr << "load: " << writer.packets() << " packets, " << options.flows << " flows (http "
             << counts[0] << ", tls " << counts[1] << ", other tcp " << counts[2] << ", dns "
-            << counts[3] << ", icmp " << counts[4] << "), " << writer.bytes() << " bytes in "
-            << seconds << " s\n";
+            << counts[3] << ", icmp " << counts[4] << "; " << cutShort << " cut short), "
+            << writer.bytes() << " bytes in " << seconds << " s\n";
 
-  if (!options.indicatorsOut.empty()) writeOrder(options.indicatorsOut, model, options, common.seed);
+  if (!options.indicatorsOut.empty())
+    writeOrder(options.indicatorsOut, model, options, common.seed);
 }
 
 }  // namespace mamori::gencap

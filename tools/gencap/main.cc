@@ -1,9 +1,9 @@
 // mamori-gencap: deterministic capture generator for the end-to-end tests and the benchmark.
 // Exit status: 0 success, 1 runtime failure (I/O), 2 bad arguments.
 #include <CLI/CLI.hpp>
+
 #include <exception>
 #include <iostream>
-#include <map>
 #include <string>
 
 #include "mamori/core/result.h"
@@ -19,8 +19,8 @@ using mamori::gencap::LinkType;
 bool validCanary(const std::string& c) {
   if (c.empty() || c.size() > 200) return false;
   for (char ch : c) {
-    const bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-                    ch == '-' || ch == '.' || ch == '_' || ch == '~';
+    const bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+                    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' || ch == '~';
     if (!ok) return false;
   }
   return true;
@@ -42,15 +42,14 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::IsMember({"e2e", "load"}));
   app.add_option("--out", common.out, "Output capture file")->required();
-  app.add_option("--format", common.format, "pcap or pcapng")
-      ->transform(CLI::CheckedTransformer(
-          std::map<std::string, CaptureFormat>{{"pcap", CaptureFormat::kPcap},
-                                               {"pcapng", CaptureFormat::kPcapng}}))
-      ->default_str("pcap");
-  app.add_option("--link", common.link, "ethernet, sll (Linux cooked v1) or raw (LINKTYPE_RAW)")
-      ->transform(CLI::CheckedTransformer(std::map<std::string, LinkType>{
-          {"ethernet", LinkType::kEthernet}, {"sll", LinkType::kSll}, {"raw", LinkType::kRaw}}))
-      ->default_str("ethernet");
+  std::string format = "pcap";
+  std::string link = "ethernet";
+  app.add_option("--format", format, "pcap or pcapng")
+      ->check(CLI::IsMember({"pcap", "pcapng"}))
+      ->capture_default_str();
+  app.add_option("--link", link, "ethernet, sll (Linux cooked v1) or raw (LINKTYPE_RAW)")
+      ->check(CLI::IsMember({"ethernet", "sll", "raw"}))
+      ->capture_default_str();
   app.add_option("--canary", common.canary,
                  "String put in every payload (1-200 chars of A-Z a-z 0-9 - . _ ~)")
       ->capture_default_str();
@@ -61,21 +60,19 @@ int main(int argc, char** argv) {
   auto* manifest =
       app.add_option("--manifest", e2e.manifest, "e2e: write a JSON manifest of the flows here");
 
-  auto* packets = app.add_option("--packets", load.packets, "load: total packets")
-                      ->check(CLI::PositiveNumber)
-                      ->capture_default_str();
-  auto* flows = app.add_option("--flows", load.flows, "load: distinct flows")
-                    ->check(CLI::PositiveNumber)
-                    ->capture_default_str();
+  auto* packets =
+      app.add_option("--packets", load.packets, "load: total packets")->capture_default_str();
+  auto* flows =
+      app.add_option("--flows", load.flows, "load: distinct flows")->capture_default_str();
   auto* concurrent =
       app.add_option("--concurrent", load.concurrent, "load: flows open at the same time")
-          ->check(CLI::PositiveNumber)
           ->capture_default_str();
-  auto* domestic = app.add_option("--domestic", load.domestic,
-                                  "load: domestic prefix file, one CIDR per line (repeatable; "
-                                  "default: the shipped data/domestic/jp-ipv4.txt and jp-ipv6.txt)");
-  auto* indicatorsOut = app.add_option(
-      "--indicators-out", load.indicatorsOut, "load: write an unsigned selection order JSON here");
+  auto* domestic =
+      app.add_option("--domestic", load.domestic,
+                     "load: domestic prefix file, one CIDR per line (repeatable; "
+                     "default: the shipped data/domestic/jp-ipv4.txt and jp-ipv6.txt)");
+  auto* indicatorsOut = app.add_option("--indicators-out", load.indicatorsOut,
+                                       "load: write an unsigned selection order JSON here");
   auto* indicatorIps =
       app.add_option("--indicator-ips", load.indicatorIps, "load: IP criteria in the order")
           ->capture_default_str();
@@ -93,13 +90,16 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  common.format = format == "pcapng" ? CaptureFormat::kPcapng : CaptureFormat::kPcap;
+  common.link =
+      link == "sll" ? LinkType::kSll : (link == "raw" ? LinkType::kRaw : LinkType::kEthernet);
   if (!validCanary(common.canary)) {
     std::cerr << "mamori-gencap: --canary must be 1-200 characters from A-Z a-z 0-9 - . _ ~\n";
     return 2;
   }
   if (scenario == "e2e") {
-    for (const CLI::Option* o : {packets, flows, concurrent, domestic, indicatorsOut, indicatorIps,
-                                 indicatorDomains}) {
+    for (const CLI::Option* o :
+         {packets, flows, concurrent, domestic, indicatorsOut, indicatorIps, indicatorDomains}) {
       if (o->count() > 0) {
         std::cerr << "mamori-gencap: " << o->get_name() << " applies only to --scenario load\n";
         return 2;
@@ -107,6 +107,9 @@ int main(int argc, char** argv) {
     }
   } else if (manifest->count() > 0) {
     std::cerr << "mamori-gencap: --manifest applies only to --scenario e2e\n";
+    return 2;
+  } else if (load.packets == 0 || load.flows == 0 || load.concurrent == 0) {
+    std::cerr << "mamori-gencap: --packets, --flows and --concurrent must be at least 1\n";
     return 2;
   }
 

@@ -73,9 +73,9 @@ void appendTlsRecord(Bytes& out, uint8_t contentType, std::span<const uint8_t> b
 
 ClientHelloLayout appendClientHello(Bytes& out, const ClientHelloParams& p) {
   static constexpr uint16_t kCiphers[] = {0x2A2A,  // GREASE
-                                          0x1301, 0x1302, 0x1303, 0xC02B, 0xC02F, 0xC02C,
-                                          0xC030, 0xCCA9, 0xCCA8, 0xC013, 0xC014, 0x009C,
-                                          0x009D, 0x002F, 0x0035};
+                                          0x1301, 0x1302, 0x1303, 0xC02B, 0xC02F,
+                                          0xC02C, 0xC030, 0xCCA9, 0xCCA8, 0xC013,
+                                          0xC014, 0x009C, 0x009D, 0x002F, 0x0035};
   static constexpr uint16_t kGroups[] = {0x001D, 0x0017, 0x0018};
   static constexpr uint16_t kSigAlgs[] = {0x0403, 0x0804, 0x0401, 0x0503,
                                           0x0805, 0x0501, 0x0806, 0x0601};
@@ -205,8 +205,8 @@ void appendServerFlight(Bytes& out, const uint8_t* random32, const uint8_t* sess
 
 // ---- DNS ----------------------------------------------------------------------------------------
 
-void appendDnsHeader(Bytes& out, uint16_t id, uint16_t flags, uint16_t qd, uint16_t an,
-                     uint16_t ns, uint16_t ar) {
+void appendDnsHeader(Bytes& out, uint16_t id, uint16_t flags, uint16_t qd, uint16_t an, uint16_t ns,
+                     uint16_t ar) {
   put16(out, id);
   put16(out, flags);
   put16(out, qd);
@@ -232,7 +232,8 @@ void appendLabels(Bytes& out, std::string_view name) {
 }  // namespace
 
 void appendDnsName(Bytes& out, std::string_view name) {
-  if (name.empty() || name.size() > 253) throw Failure("invalid DNS name '" + std::string(name) + "'");
+  if (name.empty() || name.size() > 253)
+    throw Failure("invalid DNS name '" + std::string(name) + "'");
   appendLabels(out, name);
   put8(out, 0);
 }
@@ -256,7 +257,9 @@ size_t beginDnsRecord(Bytes& out, uint16_t ownerOffset, uint16_t type, uint32_t 
   return open16(out);
 }
 
-void finishDnsRecord(Bytes& out, size_t rdlengthAt) { close16(out, rdlengthAt, "DNS rdata"); }
+void finishDnsRecord(Bytes& out, size_t rdlengthAt) {
+  close16(out, rdlengthAt, "DNS rdata");
+}
 
 void appendDnsOpt(Bytes& out, std::string_view canary) {
   put8(out, 0);  // root owner

@@ -73,8 +73,8 @@ inline constexpr uint16_t kDnsAaaa = 28;
 inline constexpr uint16_t kDnsOpt = 41;
 inline constexpr uint16_t kDnsQuestionOffset = 12;  // where the question name starts
 
-void appendDnsHeader(Bytes& out, uint16_t id, uint16_t flags, uint16_t qd, uint16_t an,
-                     uint16_t ns, uint16_t ar);
+void appendDnsHeader(Bytes& out, uint16_t id, uint16_t flags, uint16_t qd, uint16_t an, uint16_t ns,
+                     uint16_t ar);
 // Uncompressed name ("a.b.example" -> labels + root). Throws on empty or over-long labels.
 void appendDnsName(Bytes& out, std::string_view name);
 // Labels of `prefix` followed by a compression pointer to `offset` (prefix may be empty).

@@ -8,6 +8,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "mamori/core/ip_address.h"  // Uint128
+
 namespace mamori::gencap {
 
 // splitmix64 step: turns any 64-bit state into a well-mixed value. Used to seed xoshiro and to
@@ -49,11 +51,9 @@ class Rng {
   uint32_t next32() { return static_cast<uint32_t>(next() >> 32); }
 
   // Uniform in [0, n) by multiply-shift (Lemire); the bias for n << 2^32 is negligible here.
-  uint32_t below(uint32_t n) {
-    return static_cast<uint32_t>((uint64_t{next32()} * n) >> 32);
-  }
+  uint32_t below(uint32_t n) { return static_cast<uint32_t>((uint64_t{next32()} * n) >> 32); }
   uint64_t below64(uint64_t n) {
-    return static_cast<uint64_t>((static_cast<unsigned __int128>(next()) * n) >> 64);
+    return static_cast<uint64_t>((static_cast<Uint128>(next()) * n) >> 64);
   }
   // Uniform in [lo, hi], lo <= hi.
   uint32_t between(uint32_t lo, uint32_t hi) { return lo + below(hi - lo + 1); }

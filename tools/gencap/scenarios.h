@@ -15,7 +15,7 @@ struct CommonOptions {
   CaptureFormat format = CaptureFormat::kPcap;
   LinkType link = LinkType::kEthernet;
   std::string canary = "MAMORI-CANARY-7f3a9c";
-  uint64_t baseTime = 1790000000;  // 2026-09-21T12:26:40Z
+  uint64_t baseTime = 1790000000;  // 2026-09-21T14:13:20Z
   uint64_t seed = 1;
 };
 

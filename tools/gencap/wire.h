@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -19,7 +20,9 @@ namespace mamori::gencap {
 
 using Bytes = std::vector<uint8_t>;
 
-inline void put8(Bytes& b, uint8_t v) { b.push_back(v); }
+inline void put8(Bytes& b, uint8_t v) {
+  b.push_back(v);
+}
 inline void put16(Bytes& b, uint16_t v) {
   b.push_back(static_cast<uint8_t>(v >> 8));
   b.push_back(static_cast<uint8_t>(v));
@@ -33,8 +36,19 @@ inline void put32(Bytes& b, uint32_t v) {
   put16(b, static_cast<uint16_t>(v >> 16));
   put16(b, static_cast<uint16_t>(v));
 }
-inline void putBytes(Bytes& b, std::span<const uint8_t> s) { b.insert(b.end(), s.begin(), s.end()); }
-inline void putStr(Bytes& b, std::string_view s) { b.insert(b.end(), s.begin(), s.end()); }
+// resize + memcpy: vector::insert from char iterators copies element by element.
+inline void putBytes(Bytes& b, std::span<const uint8_t> s) {
+  if (s.empty()) return;
+  const size_t at = b.size();
+  b.resize(at + s.size());
+  std::memcpy(b.data() + at, s.data(), s.size());
+}
+inline void putStr(Bytes& b, std::string_view s) {
+  if (s.empty()) return;
+  const size_t at = b.size();
+  b.resize(at + s.size());
+  std::memcpy(b.data() + at, s.data(), s.size());
+}
 inline void set16(Bytes& b, size_t at, uint16_t v) {
   b[at] = static_cast<uint8_t>(v >> 8);
   b[at + 1] = static_cast<uint8_t>(v);
@@ -70,11 +84,11 @@ inline constexpr uint8_t kProtoIcmpv6 = 58;
 struct IpParams {
   IpAddress src;
   IpAddress dst;
-  uint16_t ipId = 0;        // IPv4 identification
-  uint8_t ttl = 64;         // TTL or hop limit
-  uint32_t flowLabel = 0;   // IPv6, low 20 bits
-  bool dontFragment = true; // IPv4 DF bit
-  bool hopByHop = false;    // IPv6: insert a Hop-by-Hop header (one PadN option) before the L4
+  uint16_t ipId = 0;         // IPv4 identification
+  uint8_t ttl = 64;          // TTL or hop limit
+  uint32_t flowLabel = 0;    // IPv6, low 20 bits
+  bool dontFragment = true;  // IPv4 DF bit
+  bool hopByHop = false;     // IPv6: insert a Hop-by-Hop header (one PadN option) before the L4
 };
 
 struct TcpParams {

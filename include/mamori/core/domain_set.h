@@ -71,8 +71,8 @@ class DomainSuffixSet {
   void grow();
 
   struct Slot {
-    uint64_t hash;     // 0 = empty
-    uint32_t offset;   // into arena_
+    uint64_t hash;    // 0 = empty
+    uint32_t offset;  // into arena_
     uint32_t tag;
     uint8_t length;
   };

@@ -36,6 +36,8 @@ class PrefixSet {
   // and lines starting with '#' ignored; trailing whitespace and '\r' ignored), all with tag 0.
   // Errors name the file and the line number.
   static Result<PrefixSet> loadFile(const std::filesystem::path& path);
+  // The union of several such files (e.g. an IPv4 and an IPv6 list).
+  static Result<PrefixSet> loadFiles(const std::vector<std::filesystem::path>& paths);
 
  private:
   friend class PrefixSetBuilder;
@@ -46,12 +48,19 @@ class PrefixSet {
 class PrefixSetBuilder {
  public:
   void add(const IpPrefix& prefix, uint32_t tag);
+  // Adds every prefix of a file in PrefixSet::loadFile's format, with `tag`.
+  Result<void> addFile(const std::filesystem::path& path, uint32_t tag);
   size_t size() const { return v4_.size() + v6_.size(); }
   PrefixSet build();  // consumes the builder's contents
 
  private:
-  struct V4 { uint32_t lo, hi, tag; };
-  struct V6 { Uint128 lo, hi; uint32_t tag; };
+  struct V4 {
+    uint32_t lo, hi, tag;
+  };
+  struct V6 {
+    Uint128 lo, hi;
+    uint32_t tag;
+  };
   std::vector<V4> v4_;
   std::vector<V6> v6_;
   friend class PrefixSet;

@@ -8,7 +8,6 @@ namespace mamori::sensor::dns {
 namespace {
 
 constexpr uint16_t kFlagResponse = 0x8000;
-constexpr size_t kHeaderBytes = 12;
 
 void appendDecimalEscape(std::string& out, uint8_t b) {
   out.push_back('\\');
@@ -56,7 +55,9 @@ bool readName(std::span<const uint8_t> msg, ByteCursor& cur, std::string* text,
   size_t wire = 0;
   size_t jumps = 0;
   size_t labels = 0;
-  if (text != nullptr) text->clear();
+  if (text != nullptr) {
+    text->clear();
+  }
   for (;;) {
     const size_t at = walk.position();
     const uint8_t len = walk.u8();
@@ -98,25 +99,35 @@ bool readName(std::span<const uint8_t> msg, ByteCursor& cur, std::string* text,
       *why = "dns_name_too_long";
       return false;
     }
-    if (len == 0) break;
+    if (len == 0) {
+      break;
+    }
     const auto label = walk.bytes(len);
     if (!walk.ok()) {
       *why = "dns_name_truncated";
       return false;
     }
     if (text != nullptr) {
-      if (labels > 0) text->push_back('.');
+      if (labels > 0) {
+        text->push_back('.');
+      }
       appendLabel(*text, label);
     }
     ++labels;
   }
-  if (!jumped) cur.skip(walk.position() - cur.position());
-  if (text != nullptr && labels == 0) text->push_back('.');
+  if (!jumped) {
+    cur.skip(walk.position() - cur.position());
+  }
+  if (text != nullptr && labels == 0) {
+    text->push_back('.');
+  }
   return true;
 }
 
 DnsParse malformed(std::string_view* reason, std::string_view why) {
-  if (reason != nullptr) *reason = why;
+  if (reason != nullptr) {
+    *reason = why;
+  }
   return DnsParse::kMalformed;
 }
 
@@ -130,7 +141,9 @@ DnsParse parseDnsMessage(std::span<const uint8_t> msg, DnsMessage& out, std::str
   out.questions.clear();
   out.answers.clear();
   out.cnames.clear();
-  if (reason != nullptr) *reason = {};
+  if (reason != nullptr) {
+    *reason = {};
+  }
 
   ByteCursor c(msg);
   const uint16_t id = c.u16be();
@@ -138,37 +151,55 @@ DnsParse parseDnsMessage(std::span<const uint8_t> msg, DnsMessage& out, std::str
   const uint16_t qdCount = c.u16be();
   const uint16_t anCount = c.u16be();
   c.skip(4);  // NSCOUNT, ARCOUNT: those sections are not read
-  if (!c.ok()) return malformed(reason, "dns_truncated_header");
+  if (!c.ok()) {
+    return malformed(reason, "dns_truncated_header");
+  }
   out.id = id;
   out.isResponse = (flags & kFlagResponse) != 0;
   out.opcode = static_cast<uint8_t>((flags >> 11) & 0x0f);
   out.rcode = static_cast<uint8_t>(flags & 0x0f);
 
   std::string_view why;
-  std::string scratch;
   for (uint32_t i = 0; i < qdCount; ++i) {
     const bool keep = out.questions.size() < kMaxQuestions;
-    if (!readName(msg, c, keep ? &scratch : nullptr, &why)) return malformed(reason, why);
+    std::string name;
+    if (!readName(msg, c, keep ? &name : nullptr, &why)) {
+      return malformed(reason, why);
+    }
     const uint16_t type = c.u16be();
     c.skip(2);  // QCLASS
-    if (!c.ok()) return malformed(reason, "dns_truncated_question");
-    if (keep) out.questions.push_back(DnsQuestion{std::move(scratch), type});
+    if (!c.ok()) {
+      return malformed(reason, "dns_truncated_question");
+    }
+    if (keep) {
+      out.questions.push_back(DnsQuestion{std::move(name), type});
+    }
   }
 
   for (uint32_t i = 0; i < anCount; ++i) {
-    if (!readName(msg, c, nullptr, &why)) return malformed(reason, why);
+    if (!readName(msg, c, nullptr, &why)) {
+      return malformed(reason, why);
+    }
     const uint16_t type = c.u16be();
     const uint16_t rrClass = c.u16be();
     c.skip(4);  // TTL
     const uint16_t rdLength = c.u16be();
-    if (!c.ok()) return malformed(reason, "dns_truncated_answer");
+    if (!c.ok()) {
+      return malformed(reason, "dns_truncated_answer");
+    }
     const size_t rdStart = c.position();
     const auto rdata = c.bytes(rdLength);
-    if (!c.ok()) return malformed(reason, "dns_truncated_rdata");
-    if (rrClass != kClassIn) continue;
+    if (!c.ok()) {
+      return malformed(reason, "dns_truncated_rdata");
+    }
+    if (rrClass != kClassIn) {
+      continue;
+    }
     if (type == kTypeA || type == kTypeAaaa) {
       const size_t want = type == kTypeA ? 4 : 16;
-      if (rdata.size() != want) return malformed(reason, "dns_rdlength_mismatch");
+      if (rdata.size() != want) {
+        return malformed(reason, "dns_rdlength_mismatch");
+      }
       if (out.answers.size() < kMaxAnswers) {
         out.answers.push_back(type == kTypeA ? IpAddress::v4Bytes(rdata.data())
                                              : IpAddress::v6Bytes(rdata.data()));
@@ -180,11 +211,16 @@ DnsParse parseDnsMessage(std::span<const uint8_t> msg, DnsMessage& out, std::str
       ByteCursor nc(msg.first(rdEnd));
       nc.seek(rdStart);
       const bool keep = out.cnames.size() < kMaxCnames;
-      if (!readName(msg.first(rdEnd), nc, keep ? &scratch : nullptr, &why)) {
+      std::string target;
+      if (!readName(msg.first(rdEnd), nc, keep ? &target : nullptr, &why)) {
         return malformed(reason, why == "dns_name_truncated" ? "dns_rdlength_mismatch" : why);
       }
-      if (nc.position() != rdEnd) return malformed(reason, "dns_rdlength_mismatch");
-      if (keep) out.cnames.push_back(std::move(scratch));
+      if (nc.position() != rdEnd) {
+        return malformed(reason, "dns_rdlength_mismatch");
+      }
+      if (keep) {
+        out.cnames.push_back(std::move(target));
+      }
     }
   }
   return DnsParse::kOk;
@@ -194,7 +230,9 @@ std::span<const uint8_t> dnsTcpFrame(std::span<const uint8_t> stream) {
   ByteCursor c(stream);
   const uint16_t length = c.u16be();
   const auto message = c.bytes(length);
-  if (!c.ok() || length == 0) return {};
+  if (!c.ok() || length == 0) {
+    return {};
+  }
   return message;
 }
 
@@ -212,12 +250,16 @@ void appendHostText(std::string& out, std::span<const uint8_t> bytes) {
 
 std::string rcodeName(uint8_t rcode) {
   static constexpr std::array<std::string_view, 12> kLow = {
-      "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",  "REFUSED",
-      "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH",  "NOTZONE", "DSOTYPENI"};
+      "NOERROR",  "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",  "REFUSED",
+      "YXDOMAIN", "YXRRSET", "NXRRSET",  "NOTAUTH",  "NOTZONE", "DSOTYPENI"};
   static constexpr std::array<std::string_view, 8> kExtended = {
       "BADVERS", "BADKEY", "BADTIME", "BADMODE", "BADNAME", "BADALG", "BADTRUNC", "BADCOOKIE"};
-  if (rcode < kLow.size()) return std::string(kLow[rcode]);
-  if (rcode >= 16 && rcode < 16 + kExtended.size()) return std::string(kExtended[rcode - 16]);
+  if (rcode < kLow.size()) {
+    return std::string(kLow[rcode]);
+  }
+  if (rcode >= 16 && rcode < 16 + kExtended.size()) {
+    return std::string(kExtended[rcode - 16]);
+  }
   return "RCODE" + std::to_string(rcode);
 }
 
@@ -227,14 +269,15 @@ std::string typeName(uint16_t type) {
     std::string_view name;
   };
   static constexpr std::array<Entry, 24> kNames = {{
-      {1, "A"},        {2, "NS"},      {5, "CNAME"},  {6, "SOA"},    {12, "PTR"},
-      {13, "HINFO"},   {15, "MX"},     {16, "TXT"},   {28, "AAAA"},  {33, "SRV"},
-      {35, "NAPTR"},   {41, "OPT"},    {43, "DS"},    {46, "RRSIG"}, {47, "NSEC"},
-      {48, "DNSKEY"},  {50, "NSEC3"},  {52, "TLSA"},  {64, "SVCB"},  {65, "HTTPS"},
-      {251, "IXFR"},   {252, "AXFR"},  {255, "ANY"},  {257, "CAA"},
+      {1, "A"},     {2, "NS"},     {5, "CNAME"},  {6, "SOA"},     {12, "PTR"},   {13, "HINFO"},
+      {15, "MX"},   {16, "TXT"},   {28, "AAAA"},  {33, "SRV"},    {35, "NAPTR"}, {41, "OPT"},
+      {43, "DS"},   {46, "RRSIG"}, {47, "NSEC"},  {48, "DNSKEY"}, {50, "NSEC3"}, {52, "TLSA"},
+      {64, "SVCB"}, {65, "HTTPS"}, {251, "IXFR"}, {252, "AXFR"},  {255, "ANY"},  {257, "CAA"},
   }};
   for (const auto& e : kNames) {
-    if (e.type == type) return std::string(e.name);
+    if (e.type == type) {
+      return std::string(e.name);
+    }
   }
   return "TYPE" + std::to_string(type);
 }

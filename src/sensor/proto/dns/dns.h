@@ -43,7 +43,7 @@ struct DnsMessage {
   uint16_t id = 0;
   bool isResponse = false;
   uint8_t opcode = 0;
-  uint8_t rcode = 0;  // the 4-bit header RCODE (EDNS extended bits are not read)
+  uint8_t rcode = 0;                   // the 4-bit header RCODE (EDNS extended bits are not read)
   std::vector<DnsQuestion> questions;  // first kMaxQuestions questions
   // A and AAAA rdata (class IN) from the answer section, in message order, first kMaxAnswers.
   std::vector<mamori::IpAddress> answers;

@@ -12,7 +12,7 @@
 namespace mamori::sensor::http {
 
 // Only this much of the start of a stream is examined.
-inline constexpr size_t kMaxHeadBytes = 8 * 1024;
+inline constexpr size_t kMaxHeadBytes = size_t{8} * 1024;
 // RFC 9110 methods are tokens; the ones in use are short upper-case words.
 inline constexpr size_t kMaxMethodBytes = 16;
 // Host values longer than this are not kept.

@@ -25,26 +25,42 @@ TlsParse recordHeader(std::span<const uint8_t> rest, bool first, size_t& length)
   // Only the first record decides whether the stream is TLS at all; a bad header later, in a
   // stream that started as a ClientHello, is a malformed hello.
   const TlsParse bad = first ? TlsParse::kNotTls : TlsParse::kMalformed;
-  if (!rest.empty() && rest[0] != kContentHandshake) return bad;
-  if (rest.size() > 1 && rest[1] != 3) return bad;
-  if (rest.size() > 2 && rest[2] > 4) return bad;
-  if (rest.size() < kRecordHeaderBytes) return TlsParse::kNeedMore;
+  if (!rest.empty() && rest[0] != kContentHandshake) {
+    return bad;
+  }
+  if (rest.size() > 1 && rest[1] != 3) {
+    return bad;
+  }
+  if (rest.size() > 2 && rest[2] > 4) {
+    return bad;
+  }
+  if (rest.size() < kRecordHeaderBytes) {
+    return TlsParse::kNeedMore;
+  }
   length = (size_t{rest[3]} << 8) | rest[4];
-  if (length == 0 || length > kMaxRecordPayload) return TlsParse::kMalformed;
+  if (length == 0 || length > kMaxRecordPayload) {
+    return TlsParse::kMalformed;
+  }
   return TlsParse::kOk;
 }
 
 // Type and length from a complete handshake header; nullopt (malformed) unless a ClientHello
 // within the size limit.
 std::optional<size_t> helloLength(std::span<const uint8_t> header) {
-  if (header[0] != kHandshakeClientHello) return std::nullopt;
+  if (header[0] != kHandshakeClientHello) {
+    return std::nullopt;
+  }
   const size_t length = (size_t{header[1]} << 16) | (size_t{header[2]} << 8) | header[3];
-  if (length > kMaxClientHelloBytes) return std::nullopt;
+  if (length > kMaxClientHelloBytes) {
+    return std::nullopt;
+  }
   return length;
 }
 
 void readU16List(ByteCursor& c, size_t bytes, std::vector<uint16_t>& out) {
-  for (size_t i = 0; i + 1 < bytes; i += 2) out.push_back(c.u16be());
+  for (size_t i = 0; i + 1 < bytes; i += 2) {
+    out.push_back(c.u16be());
+  }
 }
 
 // Inner bodies of the extensions that fingerprints use. A body that does not parse leaves its
@@ -52,14 +68,20 @@ void readU16List(ByteCursor& c, size_t bytes, std::vector<uint16_t>& out) {
 void parseServerName(std::span<const uint8_t> data, ClientHello& out) {
   ByteCursor c(data);
   const uint16_t listBytes = c.u16be();
-  if (!c.ok() || listBytes != c.remaining()) return;
+  if (!c.ok() || listBytes != c.remaining()) {
+    return;
+  }
   while (c.remaining() > 0) {
     const uint8_t nameType = c.u8();
     const uint16_t nameBytes = c.u16be();
     const auto name = c.bytes(nameBytes);
-    if (!c.ok()) return;
+    if (!c.ok()) {
+      return;
+    }
     if (nameType == 0) {  // host_name
-      if (!name.empty() && name.size() <= kMaxSniBytes) dns::appendHostText(out.sni, name);
+      if (!name.empty() && name.size() <= kMaxSniBytes) {
+        dns::appendHostText(out.sni, name);
+      }
       return;
     }
   }
@@ -68,7 +90,9 @@ void parseServerName(std::span<const uint8_t> data, ClientHello& out) {
 void parseAlpn(std::span<const uint8_t> data, ClientHello& out) {
   ByteCursor c(data);
   const uint16_t listBytes = c.u16be();
-  if (!c.ok() || listBytes != c.remaining()) return;
+  if (!c.ok() || listBytes != c.remaining()) {
+    return;
+  }
   std::vector<std::string>& names = out.alpn;
   while (c.remaining() > 0) {
     const uint8_t nameBytes = c.u8();
@@ -77,7 +101,9 @@ void parseAlpn(std::span<const uint8_t> data, ClientHello& out) {
       names.clear();
       return;
     }
-    if (names.size() < kMaxAlpnValues) names.emplace_back(name.begin(), name.end());
+    if (names.size() < kMaxAlpnValues) {
+      names.emplace_back(name.begin(), name.end());
+    }
   }
 }
 
@@ -85,14 +111,18 @@ void parseAlpn(std::span<const uint8_t> data, ClientHello& out) {
 void parseU16Vector(std::span<const uint8_t> data, size_t prefixBytes, std::vector<uint16_t>& out) {
   ByteCursor c(data);
   const size_t listBytes = prefixBytes == 1 ? c.u8() : c.u16be();
-  if (!c.ok() || listBytes != c.remaining() || listBytes % 2 != 0) return;
+  if (!c.ok() || listBytes != c.remaining() || listBytes % 2 != 0) {
+    return;
+  }
   readU16List(c, listBytes, out);
 }
 
 void parsePointFormats(std::span<const uint8_t> data, ClientHello& out) {
   ByteCursor c(data);
   const uint8_t listBytes = c.u8();
-  if (!c.ok() || listBytes != c.remaining()) return;
+  if (!c.ok() || listBytes != c.remaining()) {
+    return;
+  }
   const auto formats = c.bytes(listBytes);
   out.pointFormats.assign(formats.begin(), formats.end());
 }
@@ -130,7 +160,9 @@ std::string digestHex(const EVP_MD* md, std::string_view data, size_t hexChars) 
   hex.reserve(hexChars);
   for (unsigned int i = 0; i < size && hex.size() < hexChars; ++i) {
     hex.push_back(kHexDigits[digest[i] >> 4]);
-    if (hex.size() < hexChars) hex.push_back(kHexDigits[digest[i] & 0xf]);
+    if (hex.size() < hexChars) {
+      hex.push_back(kHexDigits[digest[i] & 0xf]);
+    }
   }
   return hex;
 }
@@ -139,7 +171,9 @@ std::vector<uint16_t> withoutGrease(const std::vector<uint16_t>& values) {
   std::vector<uint16_t> kept;
   kept.reserve(values.size());
   for (const uint16_t v : values) {
-    if (!isGrease(v)) kept.push_back(v);
+    if (!isGrease(v)) {
+      kept.push_back(v);
+    }
   }
   return kept;
 }
@@ -183,8 +217,8 @@ bool isAsciiAlnum(uint8_t b) {
 // either end is not ASCII alphanumeric, the first and last characters of its hex form (the high
 // nibble of the first byte and the low nibble of the last byte).
 void appendAlpnCode(std::string& out, const ClientHello& hello) {
-  const bool sent =
-      std::find(hello.extensions.begin(), hello.extensions.end(), kExtAlpn) != hello.extensions.end();
+  const bool sent = std::find(hello.extensions.begin(), hello.extensions.end(), kExtAlpn) !=
+                    hello.extensions.end();
   if (!sent || hello.alpn.empty() || hello.alpn.front().empty()) {
     out.append("00");
     return;
@@ -203,17 +237,23 @@ void appendAlpnCode(std::string& out, const ClientHello& hello) {
 // sha256 of the comma-joined 4-hex-digit list (plus an optional "_"-joined tail), truncated to
 // 12 hex digits; "000000000000" for an empty list.
 std::string ja4Hash(const std::vector<uint16_t>& sorted, const std::vector<uint16_t>& tail) {
-  if (sorted.empty()) return "000000000000";
+  if (sorted.empty()) {
+    return "000000000000";
+  }
   std::string text;
   text.reserve((sorted.size() + tail.size()) * 5);
   for (size_t i = 0; i < sorted.size(); ++i) {
-    if (i > 0) text.push_back(',');
+    if (i > 0) {
+      text.push_back(',');
+    }
     appendHex4(text, sorted[i]);
   }
   if (!tail.empty()) {
     text.push_back('_');
     for (size_t i = 0; i < tail.size(); ++i) {
-      if (i > 0) text.push_back(',');
+      if (i > 0) {
+        text.push_back(',');
+      }
       appendHex4(text, tail[i]);
     }
   }
@@ -224,8 +264,12 @@ template <class T>
 void appendDecimalList(std::string& out, const std::vector<T>& values, bool skipGrease) {
   bool firstValue = true;
   for (const T v : values) {
-    if (skipGrease && isGrease(static_cast<uint16_t>(v))) continue;
-    if (!firstValue) out.push_back('-');
+    if (skipGrease && isGrease(static_cast<uint16_t>(v))) {
+      continue;
+    }
+    if (!firstValue) {
+      out.push_back('-');
+    }
     out.append(std::to_string(v));
     firstValue = false;
   }
@@ -239,7 +283,9 @@ TlsParse parseClientHelloBody(std::span<const uint8_t> body, ClientHello& out) {
   out.legacyVersion = c.u16be();
   c.skip(kRandomBytes);
   const uint8_t sessionIdBytes = c.u8();
-  if (!c.ok() || sessionIdBytes > kMaxSessionIdBytes) return TlsParse::kMalformed;
+  if (!c.ok() || sessionIdBytes > kMaxSessionIdBytes) {
+    return TlsParse::kMalformed;
+  }
   c.skip(sessionIdBytes);
   const uint16_t cipherBytes = c.u16be();
   if (!c.ok() || cipherBytes == 0 || cipherBytes % 2 != 0 || !c.has(cipherBytes)) {
@@ -249,38 +295,58 @@ TlsParse parseClientHelloBody(std::span<const uint8_t> body, ClientHello& out) {
   readU16List(c, cipherBytes, out.ciphers);
   const uint8_t compressionBytes = c.u8();
   c.skip(compressionBytes);
-  if (!c.ok() || compressionBytes == 0) return TlsParse::kMalformed;
-  if (c.remaining() == 0) return TlsParse::kOk;  // no extensions block (pre-TLS 1.2 clients)
+  if (!c.ok() || compressionBytes == 0) {
+    return TlsParse::kMalformed;
+  }
+  if (c.remaining() == 0) {
+    return TlsParse::kOk;  // no extensions block (pre-TLS 1.2 clients)
+  }
 
   const uint16_t extensionBytes = c.u16be();
-  if (!c.ok() || extensionBytes != c.remaining()) return TlsParse::kMalformed;
+  if (!c.ok() || extensionBytes != c.remaining()) {
+    return TlsParse::kMalformed;
+  }
   bool seenSni = false, seenAlpn = false, seenVersions = false, seenSigAlgs = false;
   bool seenGroups = false, seenPoints = false;
   while (c.remaining() > 0) {
     const uint16_t type = c.u16be();
     const uint16_t length = c.u16be();
     const auto data = c.bytes(length);
-    if (!c.ok()) return TlsParse::kMalformed;
+    if (!c.ok()) {
+      return TlsParse::kMalformed;
+    }
     out.extensions.push_back(type);
     // RFC 8446 forbids repeating an extension; if a client does, its first copy is the one used.
     switch (type) {
       case kExtServerName:
-        if (!std::exchange(seenSni, true)) parseServerName(data, out);
+        if (!std::exchange(seenSni, true)) {
+          parseServerName(data, out);
+        }
         break;
       case kExtAlpn:
-        if (!std::exchange(seenAlpn, true)) parseAlpn(data, out);
+        if (!std::exchange(seenAlpn, true)) {
+          parseAlpn(data, out);
+        }
         break;
       case kExtSupportedVersions:
-        if (!std::exchange(seenVersions, true)) parseU16Vector(data, 1, out.supportedVersions);
+        if (!std::exchange(seenVersions, true)) {
+          parseU16Vector(data, 1, out.supportedVersions);
+        }
         break;
       case kExtSignatureAlgorithms:
-        if (!std::exchange(seenSigAlgs, true)) parseU16Vector(data, 2, out.signatureAlgorithms);
+        if (!std::exchange(seenSigAlgs, true)) {
+          parseU16Vector(data, 2, out.signatureAlgorithms);
+        }
         break;
       case kExtSupportedGroups:
-        if (!std::exchange(seenGroups, true)) parseU16Vector(data, 2, out.groups);
+        if (!std::exchange(seenGroups, true)) {
+          parseU16Vector(data, 2, out.groups);
+        }
         break;
       case kExtEcPointFormats:
-        if (!std::exchange(seenPoints, true)) parsePointFormats(data, out);
+        if (!std::exchange(seenPoints, true)) {
+          parsePointFormats(data, out);
+        }
         break;
       default:
         break;
@@ -293,23 +359,33 @@ TlsParse parseClientHello(std::span<const uint8_t> stream, ClientHello& out) {
   clearHello(out);
   size_t recordBytes = 0;
   const TlsParse firstHeader = recordHeader(stream, true, recordBytes);
-  if (firstHeader != TlsParse::kOk) return firstHeader;
+  if (firstHeader != TlsParse::kOk) {
+    return firstHeader;
+  }
 
   const size_t available = std::min(recordBytes, stream.size() - kRecordHeaderBytes);
   const auto fragment = stream.subspan(kRecordHeaderBytes, available);
-  if (fragment.empty()) return TlsParse::kNeedMore;
-  if (fragment[0] != kHandshakeClientHello) return TlsParse::kMalformed;
+  if (fragment.empty()) {
+    return TlsParse::kNeedMore;
+  }
+  if (fragment[0] != kHandshakeClientHello) {
+    return TlsParse::kMalformed;
+  }
   std::optional<size_t> total;
   if (fragment.size() >= kHandshakeHeaderBytes) {
     const auto length = helloLength(fragment);
-    if (!length) return TlsParse::kMalformed;
+    if (!length) {
+      return TlsParse::kMalformed;
+    }
     total = kHandshakeHeaderBytes + *length;
     // The usual case: the whole hello sits in the first record.
     if (fragment.size() >= *total) {
       return parseClientHelloBody(fragment.subspan(kHandshakeHeaderBytes, *length), out);
     }
   }
-  if (available < recordBytes) return TlsParse::kNeedMore;
+  if (available < recordBytes) {
+    return TlsParse::kNeedMore;
+  }
 
   // The hello continues in further handshake records: join the fragments.
   std::vector<uint8_t> joined(fragment.begin(), fragment.end());
@@ -317,40 +393,51 @@ TlsParse parseClientHello(std::span<const uint8_t> stream, ClientHello& out) {
   while (!total || joined.size() < *total) {
     const auto rest = stream.subspan(pos);
     const TlsParse header = recordHeader(rest, false, recordBytes);
-    if (header != TlsParse::kOk) return header;
+    if (header != TlsParse::kOk) {
+      return header;
+    }
     const size_t inRecord = std::min(recordBytes, rest.size() - kRecordHeaderBytes);
     const size_t wanted = total ? *total - joined.size() : kHandshakeHeaderBytes - joined.size();
     const auto piece = rest.subspan(kRecordHeaderBytes, std::min(inRecord, wanted));
     joined.insert(joined.end(), piece.begin(), piece.end());
     if (!total && joined.size() >= kHandshakeHeaderBytes) {
       const auto length = helloLength(joined);
-      if (!length) return TlsParse::kMalformed;
+      if (!length) {
+        return TlsParse::kMalformed;
+      }
       total = kHandshakeHeaderBytes + *length;
       // The rest of this record may hold more of the hello.
       const size_t more = std::min(inRecord - piece.size(), *total - joined.size());
       const auto extra = rest.subspan(kRecordHeaderBytes + piece.size(), more);
       joined.insert(joined.end(), extra.begin(), extra.end());
     }
-    if (total && joined.size() >= *total) break;
-    if (inRecord < recordBytes) return TlsParse::kNeedMore;
+    if (total && joined.size() >= *total) {
+      break;
+    }
+    if (inRecord < recordBytes) {
+      return TlsParse::kNeedMore;
+    }
     pos += kRecordHeaderBytes + recordBytes;
   }
-  return parseClientHelloBody(
-      std::span<const uint8_t>(joined).subspan(kHandshakeHeaderBytes, *total - kHandshakeHeaderBytes),
-      out);
+  return parseClientHelloBody(std::span<const uint8_t>(joined).subspan(
+                                  kHandshakeHeaderBytes, *total - kHandshakeHeaderBytes),
+                              out);
 }
 
 std::string ja4(const ClientHello& hello, char transport) {
   uint16_t version = hello.legacyVersion;
   bool fromExtension = false;
   for (const uint16_t v : hello.supportedVersions) {
-    if (isGrease(v)) continue;
+    if (isGrease(v)) {
+      continue;
+    }
     version = fromExtension ? std::max(version, v) : v;
     fromExtension = true;
   }
   std::vector<uint16_t> ciphers = withoutGrease(hello.ciphers);
   const std::vector<uint16_t> extensions = withoutGrease(hello.extensions);
-  const bool sni = std::find(extensions.begin(), extensions.end(), kExtServerName) != extensions.end();
+  const bool sni =
+      std::find(extensions.begin(), extensions.end(), kExtServerName) != extensions.end();
 
   std::string out;
   out.reserve(36);
@@ -368,7 +455,9 @@ std::string ja4(const ClientHello& hello, char transport) {
   std::vector<uint16_t> sortedExtensions;
   sortedExtensions.reserve(extensions.size());
   for (const uint16_t e : extensions) {
-    if (e != kExtServerName && e != kExtAlpn) sortedExtensions.push_back(e);
+    if (e != kExtServerName && e != kExtAlpn) {
+      sortedExtensions.push_back(e);
+    }
   }
   std::sort(sortedExtensions.begin(), sortedExtensions.end());
   out.push_back('_');
@@ -389,6 +478,8 @@ std::string ja3String(const ClientHello& hello) {
   return out;
 }
 
-std::string ja3(const ClientHello& hello) { return digestHex(EVP_md5(), ja3String(hello), 32); }
+std::string ja3(const ClientHello& hello) {
+  return digestHex(EVP_md5(), ja3String(hello), 32);
+}
 
 }  // namespace mamori::sensor::tls

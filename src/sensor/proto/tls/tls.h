@@ -28,7 +28,9 @@ inline constexpr uint16_t kExtAlpn = 0x0010;
 inline constexpr uint16_t kExtSupportedVersions = 0x002b;
 
 // RFC 8701 GREASE values: 0x0a0a, 0x1a1a, ..., 0xfafa.
-constexpr bool isGrease(uint16_t v) { return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff); }
+constexpr bool isGrease(uint16_t v) {
+  return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
+}
 
 // The fields of a ClientHello that fingerprints and selection use. Lists hold the wire values in
 // wire order, GREASE included (the fingerprint functions drop GREASE themselves).

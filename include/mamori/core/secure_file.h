@@ -1,5 +1,5 @@
-// Private-file helpers shared by key files (signing, pseudonymizer) and the ledger. Internal to
-// mamori_core: not a public seam.
+// Durable file helpers: private key files (signing, pseudonymizer), the ledger, and outputs that
+// must survive a crash once acknowledged.
 #pragma once
 
 #include <cstddef>
@@ -10,7 +10,7 @@
 
 #include "mamori/core/result.h"
 
-namespace mamori::detail {
+namespace mamori {
 
 // Creates `dir` and any missing parents with mode 0700 (existing directories are left as they
 // are) and fsyncs the parent of every directory it creates, so the new entries survive a crash.
@@ -25,10 +25,13 @@ Result<void> writeNewPrivateFile(const std::filesystem::path& path, std::span<co
 // one is a mistake, not something to load into memory). Errors name the path.
 Result<std::string> readWholeFile(const std::filesystem::path& path, size_t maxBytes);
 
+// fsync on a file that was written through another handle (e.g. a std::ofstream now closed).
+Result<void> fsyncFile(const std::filesystem::path& path);
+
 // fsync on a directory, making creations/renames inside it durable.
 Result<void> fsyncDirectory(const std::filesystem::path& dir);
 
 // strerror(errno) as a std::string (thread-safe).
 std::string errnoText(int err);
 
-}  // namespace mamori::detail
+}  // namespace mamori
