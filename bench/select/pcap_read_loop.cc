@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   pcap_close(p);
-  std::printf("packets %llu bytes %llu seconds %.3f pps %.0f check %llu\n",
+  std::printf("packets %llu bytes %llu seconds %.6f pps %.0f check %llu\n",
               static_cast<unsigned long long>(packets), static_cast<unsigned long long>(bytes), secs,
               static_cast<double>(packets) / secs, static_cast<unsigned long long>(firstBytes));
   return rc == PCAP_ERROR ? 1 : 0;

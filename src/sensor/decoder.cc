@@ -496,7 +496,9 @@ class FrameDecoder {
         if (!c.ok()) {
           return anomaly(Anomaly::kTruncatedIcmp);
         }
-        out_.sport = 0;
+        // Echo request/reply carry an identifier that ties a reply to its request.
+        const bool echo = proto == kProtoIcmp ? (type == 8 || type == 0) : (type == 128 || type == 129);
+        out_.sport = echo && c.has(2) ? c.u16be() : 0;
         out_.dport = static_cast<uint16_t>((type << 8) | code);
         if (data.size() > kIcmpHeader) {
           out_.payload = data.subspan(kIcmpHeader);

@@ -45,7 +45,7 @@ FlowKey makeFlowKey(const IpAddress& src, uint16_t sport, const IpAddress& dst, 
 
 FlowTable::FlowTable(uint32_t capacity, uint64_t seed)
     : seed_(seed | 1), capacity_(capacity == 0 ? 1 : capacity) {
-  pool_.resize(capacity_);
+  pool_.assign(capacity_, Flow{});
   freeList_.reserve(capacity_);
   for (uint32_t i = capacity_; i > 0; --i) freeList_.push_back(i - 1);
   // Index at most half full: short probe sequences even at capacity.

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <vector>
 
+#include "huge_pages.h"
 #include "mamori/core/ip_address.h"
 
 namespace mamori::sensor {
@@ -43,6 +44,7 @@ struct Flow {
   FlowKey key;
   int64_t first = 0;
   int64_t last = 0;
+  int64_t touched = 0;         // when the flow was last moved to the tail of its list
   uint64_t bytes[2] = {0, 0};  // [0] initiator → responder, [1] responder → initiator
   uint64_t criteria = 0;       // bit i: criterion i matched
   uint32_t pkts[2] = {0, 0};
@@ -65,6 +67,12 @@ class FlowTable {
   uint64_t hash(const FlowKey& key) const;
   // The flow with this key, or nullptr.
   Flow* find(const FlowKey& key, uint64_t hash);
+  // Hints for batched lookups: start loading the index slot, then the flow it points to.
+  void prefetchSlot(uint64_t hash) const { __builtin_prefetch(&slots_[hash & mask_]); }
+  void prefetchFlow(uint64_t hash) const {
+    const Slot& s = slots_[hash & mask_];
+    if (s.flow != kNoIndex) __builtin_prefetch(&pool_[s.flow]);
+  }
   // Inserts a new flow; precondition: not present and !full(). Returned flow is zero-initialised
   // except its key, and is at the tail of the active list.
   Flow* insert(const FlowKey& key, uint64_t hash);
@@ -95,9 +103,9 @@ class FlowTable {
   void unlink(uint32_t index);
   void linkTail(uint32_t index, FlowList list);
 
-  std::vector<Flow> pool_;
+  HugePageVector<Flow> pool_;
   std::vector<uint32_t> freeList_;
-  std::vector<Slot> slots_;
+  HugePageVector<Slot> slots_;
   std::array<uint32_t, 2> heads_{kNoIndex, kNoIndex};
   std::array<uint32_t, 2> tails_{kNoIndex, kNoIndex};
   uint64_t seed_;

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "background_hasher.h"
 #include "mamori/core/crypto.h"
 #include "mamori/core/time.h"
 #include "mamori/sensor/decoder.h"
@@ -22,8 +23,7 @@ std::atomic<bool> gStop{false};
 struct HashingStream {
   FILE* inner;
   bool ownsInner;
-  Sha256 hash;
-  uint64_t bytes = 0;
+  BackgroundHasher hash;
 };
 
 ssize_t hashingRead(void* cookie, char* buf, size_t size) {
@@ -33,7 +33,6 @@ ssize_t hashingRead(void* cookie, char* buf, size_t size) {
   s->hash.update(std::span<const uint8_t>(
       reinterpret_cast<const uint8_t*>(buf),
       n));  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): char buffer from stdio
-  s->bytes += n;
   return static_cast<ssize_t>(n);
 }
 
@@ -85,12 +84,11 @@ class FileSource final : public PacketSource {
         stream_->hash.update(std::span<const uint8_t>(
             reinterpret_cast<const uint8_t*>(buf),
             n));  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): char buffer from stdio
-        stream_->bytes += n;
       }
       digest_ = toHex(stream_->hash.finish());
       finished_ = true;
     }
-    return InputIdentity{name_, digest_, stream_->bytes};
+    return InputIdentity{name_, digest_, stream_->hash.bytes()};
   }
 
  private:
@@ -167,6 +165,7 @@ Result<std::unique_ptr<PacketSource>> openCaptureFile(const std::string& path) {
     if (!isStdin) std::fclose(inner);
     return makeError(fmt::format("{}: cannot open capture stream", name));
   }
+  std::setvbuf(wrapped, nullptr, _IOFBF, 1 << 20);  // read (and hash) in 1 MiB chunks
   char errbuf[PCAP_ERRBUF_SIZE] = {};
   pcap_t* pcap =
       pcap_fopen_offline_with_tstamp_precision(wrapped, PCAP_TSTAMP_PRECISION_MICRO, errbuf);

@@ -4,6 +4,8 @@
 #include <hs/hs.h>
 
 #include <algorithm>
+#include <cstring>
+#include <deque>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -27,6 +29,17 @@ constexpr size_t kMaxDnsQuestions = 8;
 constexpr size_t kMaxDnsAnswers = 16;
 constexpr uint8_t kProtoTcp = 6;
 constexpr uint8_t kProtoUdp = 17;
+
+// An echo reply is keyed as the mirror of its request — (requester, identifier) ↔ (responder,
+// request type) — so that request and reply are one flow.
+void icmpEchoPorts(const DecodedPacket& p, uint16_t& sport, uint16_t& dport) {
+  const bool v4Reply = p.ipProto == 1 && (p.dport >> 8) == 0;
+  const bool v6Reply = p.ipProto == 58 && (p.dport >> 8) == 129;
+  if (v4Reply || v6Reply) {
+    sport = static_cast<uint16_t>((v4Reply ? 8 : 128) << 8);
+    dport = p.sport;
+  }
+}
 
 bool isDnsPort(uint16_t p) {
   return p == 53 || p == 5353 || p == 5355;
@@ -83,7 +96,7 @@ struct Selector::Impl {
   std::unique_ptr<CriteriaMatcher> matcher;
   PacketDecoder decoder;
   FlowTable flows;
-  std::vector<std::unique_ptr<Inspection>> inspections;
+  std::deque<Inspection> inspections;  // stable addresses, chunked: prefetchable by index
   std::vector<uint32_t> freeInspections;
   uint32_t maxInspections;
   RunCounts counts;
@@ -108,20 +121,20 @@ struct Selector::Impl {
   }
 
   Inspection* inspectionOf(Flow& f) {
-    if (f.inspection != kNoIndex) return inspections[f.inspection].get();
+    if (f.inspection != kNoIndex) return &inspections[f.inspection];
     uint32_t index;
     if (!freeInspections.empty()) {
       index = freeInspections.back();
       freeInspections.pop_back();
     } else if (inspections.size() < maxInspections) {
       index = static_cast<uint32_t>(inspections.size());
-      inspections.push_back(std::make_unique<Inspection>());
+      inspections.emplace_back();
     } else {
       ++counts.inspectionSkipped;
       return nullptr;
     }
     f.inspection = index;
-    Inspection* in = inspections[index].get();
+    Inspection* in = &inspections[index];
     const bool patterns = matcher->hasPatterns();
     for (auto& d : in->dir) d.patternsDone = !patterns;
     return in;
@@ -129,36 +142,125 @@ struct Selector::Impl {
 
   void releaseInspection(Flow& f) {
     if (f.inspection == kNoIndex) return;
-    inspections[f.inspection]->reset();
+    inspections[f.inspection].reset();
     freeInspections.push_back(f.inspection);
     f.inspection = kNoIndex;
   }
 
+  // Frames are processed in batches so that the flow-table lookups of a whole batch are in
+  // flight at once: a lookup is two dependent cache misses (index slot, then flow), which would
+  // otherwise dominate the packet path (see bench/RESULTS.md). Frames are copied into the batch
+  // arena because libpcap reuses its buffer on the next read.
+  static constexpr size_t kBatch = 64;
+  static constexpr size_t kArenaBytes = kBatch * 2048;
+  struct PendingFrame {
+    int64_t ts;
+    uint32_t offset;
+    uint32_t length;
+    int linkType;
+  };
+  struct Ready {
+    FlowKey key;
+    uint64_t hash;
+    bool fromA;
+  };
+  std::vector<uint8_t> arena = std::vector<uint8_t>(kArenaBytes);
+  std::vector<uint8_t> bigFrame;  // a frame larger than the arena: processed alone
+  std::array<PendingFrame, kBatch> pending{};
+  size_t pendingCount = 0;
+  size_t arenaUsed = 0;
+  std::array<DecodedPacket, kBatch> decoded{};
+  std::array<Ready, kBatch> ready{};
+
   void onFrame(int linkType, std::span<const uint8_t> frame, int64_t ts) {
-    ++counts.frames;
-    counts.frameBytes += frame.size();
-    switch (decoder.decode(linkType, frame, ts, packet)) {
-      case DecodeStatus::kAnomaly:
-        ++counts.undecodable;
-        return;
-      case DecodeStatus::kConsumed:
-        return;
-      case DecodeStatus::kPacket:
-        break;
+    if (frame.size() > kArenaBytes) {
+      processBatch();
+      bigFrame.assign(frame.begin(), frame.end());
+      pending[0] = PendingFrame{ts, 0, static_cast<uint32_t>(frame.size()), linkType};
+      pendingCount = 1;
+      processBatch(bigFrame.data());
+      return;
     }
-    ++counts.packets;
-    onPacket(packet);
+    if (pendingCount == kBatch || arenaUsed + frame.size() > kArenaBytes) processBatch();
+    std::memcpy(arena.data() + arenaUsed, frame.data(), frame.size());
+    pending[pendingCount++] =
+        PendingFrame{ts, static_cast<uint32_t>(arenaUsed), static_cast<uint32_t>(frame.size()), linkType};
+    arenaUsed += frame.size();
   }
+
+  void processBatch(const uint8_t* base = nullptr) {
+    if (base == nullptr) base = arena.data();
+    size_t m = 0;
+    for (size_t i = 0; i < pendingCount; ++i) {
+      const PendingFrame& pf = pending[i];
+      ++counts.frames;
+      counts.frameBytes += pf.length;
+      const uint64_t reassembledBefore = decoder.reassembledDatagrams();
+      switch (decoder.decode(pf.linkType, std::span<const uint8_t>(base + pf.offset, pf.length), pf.ts,
+                             decoded[m])) {
+        case DecodeStatus::kAnomaly:
+          ++counts.undecodable;
+          continue;
+        case DecodeStatus::kConsumed:
+          continue;
+        case DecodeStatus::kPacket:
+          break;
+      }
+      ++counts.packets;
+      ++m;
+      // A reassembled datagram lives in the decoder's buffer until the next decode: process what
+      // is decoded so far before decoding further.
+      if (decoder.reassembledDatagrams() != reassembledBefore) {
+        processDecoded(m);
+        m = 0;
+      }
+    }
+    processDecoded(m);
+    pendingCount = 0;
+    arenaUsed = 0;
+  }
+
+  void processDecoded(size_t m) {
+    for (size_t j = 0; j < m; ++j) {
+      const DecodedPacket& p = decoded[j];
+      Ready& r = ready[j];
+      uint16_t sport = p.sport, dport = p.dport;
+      icmpEchoPorts(p, sport, dport);
+      r.key = makeFlowKey(p.src, sport, p.dst, dport, p.ipProto, r.fromA);
+      r.hash = flows.hash(r.key);
+      flows.prefetchSlot(r.hash);
+    }
+    for (size_t j = 0; j < m; ++j) flows.prefetchFlow(ready[j].hash);
+    for (size_t j = 0; j < m; ++j) onPacket(decoded[j], ready[j]);
+  }
+
+  // Flows sit in their list in the order they were last *touched*; a flow is re-touched at most
+  // once per kTouchMicros of capture time, which saves two random writes per packet. Expiry
+  // therefore re-checks the real last-seen time of the head and re-queues flows touched lazily.
+  static constexpr int64_t kTouchMicros = 1'000'000;
 
   void expire(int64_t now) {
     while (Flow* f = flows.oldest(FlowList::kClosing)) {
-      if (now - f->last < config.closeLingerMicros) break;
+      if (now - f->touched < config.closeLingerMicros) break;
+      if (now - f->last < config.closeLingerMicros) {
+        requeue(f, f->list);
+        continue;
+      }
       endFlow(*f, (f->tcpFlags[0] | f->tcpFlags[1]) & kTcpRst ? FlowEnd::kRst : FlowEnd::kFin);
     }
     while (Flow* f = flows.oldest(FlowList::kActive)) {
-      if (now - f->last < config.idleTimeoutMicros) break;
+      if (now - f->touched < config.idleTimeoutMicros) break;
+      if (now - f->last < config.idleTimeoutMicros) {
+        requeue(f, f->list);
+        continue;
+      }
       endFlow(*f, FlowEnd::kIdle);
     }
+  }
+
+  void requeue(Flow* f, FlowList list) {
+    flows.touch(f, list);
+    f->touched = f->last;
   }
 
   Flow* newFlow(const FlowKey& key, uint64_t hash, bool fromA, const DecodedPacket& p) {
@@ -179,6 +281,7 @@ struct Selector::Impl {
         (domestic.contains(initiator) ? 2U : 0U) | (domestic.contains(responder) ? 1U : 0U);
     f->directionClass = static_cast<uint8_t>(cls);
     f->first = p.tsMicros;
+    f->touched = p.tsMicros;
     f->vlan = p.vlan;
     ++counts.flows;
     ++counts.flowsByClass[cls];
@@ -197,11 +300,11 @@ struct Selector::Impl {
     return f;
   }
 
-  void onPacket(const DecodedPacket& p) {
+  void onPacket(const DecodedPacket& p, const Ready& r) {
     expire(p.tsMicros);
-    bool fromA = false;
-    const FlowKey key = makeFlowKey(p.src, p.sport, p.dst, p.dport, p.ipProto, fromA);
-    const uint64_t hash = flows.hash(key);
+    const FlowKey& key = r.key;
+    const uint64_t hash = r.hash;
+    const bool fromA = r.fromA;
     Flow* f = flows.find(key, hash);
     if (f != nullptr && p.tsMicros - f->first >= config.activeTimeoutMicros) {
       endFlow(*f, FlowEnd::kActiveTimeout);
@@ -219,7 +322,10 @@ struct Selector::Impl {
       if (p.tcpFlags & kTcpFin) f->finSeen |= static_cast<uint8_t>(1U << dir);
       if ((p.tcpFlags & kTcpRst) || f->finSeen == 3) list = FlowList::kClosing;
     }
-    flows.touch(f, list);
+    if (list != f->list || p.tsMicros - f->touched >= kTouchMicros) {
+      flows.touch(f, list);
+      f->touched = p.tsMicros;
+    }
     if (f->analysed && (!p.payload.empty() || (p.tcpFlags & kTcpSyn))) inspect(*f, dir, p);
   }
 
@@ -416,7 +522,7 @@ struct Selector::Impl {
 
   // Decides the flow: a record if selected, a count if not; then frees its inspection state.
   void releaseInspectionMetadata(Flow& f, FlowEnd why) {
-    Inspection* in = f.inspection != kNoIndex ? inspections[f.inspection].get() : nullptr;
+    Inspection* in = f.inspection != kNoIndex ? &inspections[f.inspection] : nullptr;
     if (in != nullptr) {
       for (auto& d : in->dir) {
         if (d.patterns != nullptr) {
@@ -497,6 +603,7 @@ struct Selector::Impl {
   }
 
   void finish() {
+    processBatch();
     while (Flow* f = flows.oldest(FlowList::kClosing)) {
       endFlow(*f, (f->tcpFlags[0] | f->tcpFlags[1]) & kTcpRst ? FlowEnd::kRst : FlowEnd::kFin);
     }

@@ -633,18 +633,20 @@ TEST(PacketDecoder, IcmpTypeAndCode) {
   auto r = run(d, kDltIpv4, ipv4({.proto = 1}, echo));
   ASSERT_EQ(r.status, DecodeStatus::kPacket);
   EXPECT_EQ(r.pkt.ipProto, 1);
-  EXPECT_EQ(r.pkt.sport, 0);
+  EXPECT_EQ(r.pkt.sport, 1);  // the echo identifier
   EXPECT_EQ(r.pkt.dport, 0x0800);
   EXPECT_EQ(r.payload, kHello);
   // Destination unreachable / port unreachable, header only.
   r = run(d, kDltIpv4, ipv4({.proto = 1}, icmp(3, 3, {})));
   ASSERT_EQ(r.status, DecodeStatus::kPacket);
+  EXPECT_EQ(r.pkt.sport, 0);  // not an echo: no identifier
   EXPECT_EQ(r.pkt.dport, 0x0303);
   EXPECT_TRUE(r.payload.empty());
   // ICMPv6 echo request (128) behind a destination options header.
   r = run(d, kDltIpv6, ipv6({.next = 60}, cat({ext6(58, 0), icmp(128, 0, Frame{0, 7, 0, 1})})));
   ASSERT_EQ(r.status, DecodeStatus::kPacket);
   EXPECT_EQ(r.pkt.ipProto, 58);
+  EXPECT_EQ(r.pkt.sport, 7);
   EXPECT_EQ(r.pkt.dport, 128 << 8);
   expectAnomaly(kDltIpv4, ipv4({.proto = 1}, Frame{8, 0, 0}), Anomaly::kTruncatedIcmp);
   expectAnomaly(kDltIpv6, ipv6({.next = 58}, Frame{128}), Anomaly::kTruncatedIcmp);

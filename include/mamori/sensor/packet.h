@@ -78,7 +78,7 @@ struct DecodedPacket {
   std::span<const uint8_t> payload;    // transport payload
   uint32_t ipLength = 0;               // bytes of the IP datagram (header + payload) on the wire
   uint32_t tcpSeq = 0;
-  uint16_t sport = 0;                  // for ICMP: 0
+  uint16_t sport = 0;                  // for ICMP: the echo identifier, else 0
   uint16_t dport = 0;                  // for ICMP: type << 8 | code
   uint16_t vlan = 0;                   // outermost 802.1Q VLAN id, 0 if none
   uint8_t ipProto = 0;                 // 6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6, others passed through
