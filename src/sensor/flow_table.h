@@ -51,12 +51,15 @@ struct Flow {
   uint32_t prev = kNoIndex;  // LRU links within `list`
   uint32_t next = kNoIndex;
   uint32_t inspection = kNoIndex;  // index of this flow's inspection state, if any
+  uint32_t synSeq[2] = {0, 0};     // sequence number after each direction's SYN
   uint8_t initiatorIsA = 1;
   uint8_t tcpFlags[2] = {0, 0};
   uint8_t directionClass = 0;
   FlowList list = FlowList::kActive;
   uint8_t finSeen = 0;   // bit 0 initiator, bit 1 responder
   uint8_t analysed = 0;  // in scope: metadata and payload inspection allowed
+  uint8_t synSeen = 0;      // bit per direction
+  uint8_t inspectDone = 0;  // bit per direction: nothing left to inspect, skip the payload
   uint16_t vlan = 0;
 };
 

@@ -296,6 +296,16 @@ struct Selector::Impl {
       const uint16_t responderPort = synAck ? p.sport : p.dport;
       f->criteria = matcher->matchAddress(initiator) | matcher->matchAddress(responder) |
                     matcher->matchPort(responderPort, p.ipProto);
+      // Directions with nothing to look for are never inspected: without pattern criteria only
+      // the initiator's first bytes (ClientHello, request head) and DNS messages carry metadata.
+      if (!matcher->hasPatterns()) {
+        const bool dns = isDnsPort(responderPort);
+        if (p.ipProto == kProtoTcp) {
+          f->inspectDone = dns ? 0 : 2;
+        } else if (!(p.ipProto == kProtoUdp && dns)) {
+          f->inspectDone = 3;
+        }
+      }
     }
     return f;
   }
@@ -326,7 +336,14 @@ struct Selector::Impl {
       flows.touch(f, list);
       f->touched = p.tsMicros;
     }
-    if (f->analysed && (!p.payload.empty() || (p.tcpFlags & kTcpSyn))) inspect(*f, dir, p);
+    if (f->analysed && !((f->inspectDone >> dir) & 1U)) {
+      if (p.ipProto == kProtoTcp && (p.tcpFlags & kTcpSyn)) {
+        f->synSeq[dir] = p.tcpSeq + 1;
+        f->synSeen |= static_cast<uint8_t>(1U << dir);
+      } else if (!p.payload.empty()) {
+        inspect(*f, dir, p);
+      }
+    }
   }
 
   void inspect(Flow& f, unsigned dir, const DecodedPacket& p) {
@@ -345,16 +362,9 @@ struct Selector::Impl {
 
   void inspectTcp(Flow& f, Inspection& in, unsigned dir, const DecodedPacket& p) {
     DirectionStream& ds = in.dir[dir];
-    if (ds.appDone && ds.patternsDone) return;
-    if (p.tcpFlags & kTcpSyn) {
-      ds.nextSeq = p.tcpSeq + 1;
-      ds.seqKnown = true;
-      return;  // data on SYN (TCP Fast Open) is rare; not inspected
-    }
     std::span<const uint8_t> data = p.payload;
-    if (data.empty()) return;
     if (!ds.seqKnown) {
-      ds.nextSeq = p.tcpSeq;
+      ds.nextSeq = ((f.synSeen >> dir) & 1U) ? f.synSeq[dir] : p.tcpSeq;
       ds.seqKnown = true;
     }
     const auto offset = static_cast<int32_t>(p.tcpSeq - ds.nextSeq);
@@ -373,6 +383,7 @@ struct Selector::Impl {
     deliver(f, in, dir, data);
     ds.nextSeq = static_cast<uint32_t>(p.tcpSeq + static_cast<uint32_t>(p.payload.size()));
     drainHeld(f, in, dir);
+    if (ds.appDone && ds.patternsDone) f.inspectDone |= static_cast<uint8_t>(1U << dir);
   }
 
   void drainHeld(Flow& f, Inspection& in, unsigned dir) {
