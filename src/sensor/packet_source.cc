@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 
 #include <atomic>
 #include <cerrno>
@@ -49,10 +50,10 @@ std::string linkTypeName(int dlt) {
 
 class FileSource final : public PacketSource {
  public:
-  FileSource(std::string name, pcap_t* pcap, std::unique_ptr<HashingStream> stream, FILE* wrapped)
-      : name_(std::move(name)), pcap_(pcap), stream_(std::move(stream)), wrapped_(wrapped) {}
+  FileSource(std::string name, pcap_t* pcap, std::unique_ptr<HashingStream> stream)
+      : name_(std::move(name)), pcap_(pcap), stream_(std::move(stream)) {}
   ~FileSource() override {
-    pcap_close(pcap_);  // closes `wrapped_`, which closes the inner file
+    pcap_close(pcap_);  // closes the hashing stream, which closes the inner file
   }
 
   int linkType() const override { return pcap_datalink(pcap_); }
@@ -95,7 +96,6 @@ class FileSource final : public PacketSource {
   std::string name_;
   pcap_t* pcap_;
   std::unique_ptr<HashingStream> stream_;
-  FILE* wrapped_;
   std::string error_;
   std::string digest_;
   bool finished_ = false;
@@ -121,7 +121,13 @@ class LiveSource final : public PacketSource {
         ts = int64_t{hdr->ts.tv_sec} * 1'000'000 + hdr->ts.tv_usec;
         return Next::kFrame;
       }
-      if (rc == 0) continue;  // poll timeout: check stop conditions
+      if (rc == 0) {
+        // Non-blocking: nothing captured yet. Wait briefly so stop requests and the deadline are
+        // noticed even on a silent interface (in immediate mode a blocking read never times out).
+        pollfd p{pcap_get_selectable_fd(pcap_), POLLIN, 0};
+        ::poll(&p, 1, 100);
+        continue;
+      }
       if (rc == PCAP_ERROR_BREAK) return Next::kEnd;
       error_ = fmt::format("{}: {}", name_, pcap_geterr(pcap_));
       return Next::kError;
@@ -174,7 +180,7 @@ Result<std::unique_ptr<PacketSource>> openCaptureFile(const std::string& path) {
     return makeError(fmt::format("{}: not a readable pcap or pcapng capture: {}", name, errbuf));
   }
   const int dlt = pcap_datalink(pcap);
-  auto source = std::make_unique<FileSource>(name, pcap, std::move(stream), wrapped);
+  auto source = std::make_unique<FileSource>(name, pcap, std::move(stream));
   if (!isSupportedLinkType(dlt)) {
     return makeError(fmt::format("{}: unsupported link type {}", name, linkTypeName(dlt)));
   }
@@ -202,6 +208,10 @@ Result<std::unique_ptr<PacketSource>> openLiveCapture(const std::string& interfa
   if (!isSupportedLinkType(dlt)) {
     pcap_close(pcap);
     return makeError(fmt::format("{}: unsupported link type {}", interface, linkTypeName(dlt)));
+  }
+  if (pcap_setnonblock(pcap, 1, errbuf) != 0 || pcap_get_selectable_fd(pcap) < 0) {
+    pcap_close(pcap);
+    return makeError(fmt::format("{}: cannot poll the capture: {}", interface, errbuf));
   }
   return std::unique_ptr<PacketSource>(
       std::make_unique<LiveSource>(interface, pcap, deadlineMicros));
