@@ -309,28 +309,11 @@ class FrameDecoder {
     if (available < totalLength) {
       return anomaly(Anomaly::kTruncatedIpv4);
     }
-    Fragment f;
-    std::copy(src.begin(), src.end(), f.key.src.begin());
-    std::copy(dst.begin(), dst.end(), f.key.dst.begin());
-    f.key.id = id;
-    f.key.proto = proto;
-    f.key.family = 4;
-    f.data = body;
-    f.offset = offset;
-    f.more = more;
-    f.headerLength = static_cast<uint32_t>(headerLength);
-    f.nextHeader = proto;
     ReassembledDatagram whole;
-    switch (fragments_.add(f, whole)) {
-      case FragmentVerdict::kHeld:
-        return DecodeStatus::kConsumed;
-      case FragmentVerdict::kRejected:
-        return DecodeStatus::kAnomaly;
-      case FragmentVerdict::kComplete:
-        break;
+    if (const DecodeStatus st = addFragment(4, id, proto, body, offset, more, headerLength, proto, whole);
+        st != DecodeStatus::kPacket) {
+      return st;
     }
-    ++reassembled_;
-    out_.ipLength = static_cast<uint32_t>(whole.headerLength + whole.data.size());
     return transport(whole.nextHeader, whole.data, whole.data.size());
   }
 
@@ -421,21 +404,22 @@ class FrameDecoder {
     return transport(next, rest, declaredEnd - pos);
   }
 
-  DecodeStatus ipv6Fragment(Bytes data, size_t unfragmentableLength, uint8_t next, uint32_t id,
-                            uint32_t offset, bool more) {
+  // Adds a fragment of the current packet (addresses already in out_) to the reassembly table.
+  // kPacket with `whole` filled when its datagram is now complete; otherwise what decode returns.
+  DecodeStatus addFragment(uint8_t family, uint32_t id, uint8_t keyProto, Bytes data,
+                           uint32_t offset, bool more, size_t headerLength, uint8_t next,
+                           ReassembledDatagram& whole) {
     Fragment f;
-    const auto& src = out_.src.bytes();
-    const auto& dst = out_.dst.bytes();
-    std::copy(src.begin(), src.end(), f.key.src.begin());
-    std::copy(dst.begin(), dst.end(), f.key.dst.begin());
+    f.key.src = out_.src.bytes();
+    f.key.dst = out_.dst.bytes();
     f.key.id = id;
-    f.key.family = 6;
+    f.key.proto = keyProto;
+    f.key.family = family;
     f.data = data;
     f.offset = offset;
     f.more = more;
-    f.headerLength = static_cast<uint32_t>(unfragmentableLength);
+    f.headerLength = static_cast<uint32_t>(headerLength);
     f.nextHeader = next;
-    ReassembledDatagram whole;
     switch (fragments_.add(f, whole)) {
       case FragmentVerdict::kHeld:
         return DecodeStatus::kConsumed;
@@ -446,6 +430,18 @@ class FrameDecoder {
     }
     ++reassembled_;
     out_.ipLength = static_cast<uint32_t>(whole.headerLength + whole.data.size());
+    return DecodeStatus::kPacket;
+  }
+
+  DecodeStatus ipv6Fragment(Bytes data, size_t unfragmentableLength, uint8_t next, uint32_t id,
+                            uint32_t offset, bool more) {
+    // RFC 8200 keys reassembly on addresses and id only, hence protocol 0.
+    ReassembledDatagram whole;
+    if (const DecodeStatus st =
+            addFragment(6, id, 0, data, offset, more, unfragmentableLength, next, whole);
+        st != DecodeStatus::kPacket) {
+      return st;
+    }
     return ipv6Chain(whole.data, whole.data.size(), 0, whole.nextHeader, /*reassembled=*/true);
   }
 

@@ -43,6 +43,18 @@ int hashingClose(void* cookie) {
   return 0;
 }
 
+// pcap_next_ex, with the frame and its time in our types; returns pcap_next_ex's code.
+int nextFrame(pcap_t* pcap, std::span<const uint8_t>& frame, int64_t& ts) {
+  pcap_pkthdr* hdr = nullptr;
+  const u_char* data = nullptr;
+  const int rc = pcap_next_ex(pcap, &hdr, &data);
+  if (rc == 1) {
+    frame = std::span<const uint8_t>(data, hdr->caplen);
+    ts = int64_t{hdr->ts.tv_sec} * 1'000'000 + hdr->ts.tv_usec;
+  }
+  return rc;
+}
+
 std::string linkTypeName(int dlt) {
   const char* name = pcap_datalink_val_to_name(dlt);
   return name ? fmt::format("{} ({})", name, dlt) : fmt::format("{}", dlt);
@@ -59,14 +71,8 @@ class FileSource final : public PacketSource {
   int linkType() const override { return pcap_datalink(pcap_); }
 
   Next next(std::span<const uint8_t>& frame, int64_t& ts) override {
-    pcap_pkthdr* hdr = nullptr;
-    const u_char* data = nullptr;
-    const int rc = pcap_next_ex(pcap_, &hdr, &data);
-    if (rc == 1) {
-      frame = std::span<const uint8_t>(data, hdr->caplen);
-      ts = int64_t{hdr->ts.tv_sec} * 1'000'000 + hdr->ts.tv_usec;
-      return Next::kFrame;
-    }
+    const int rc = nextFrame(pcap_, frame, ts);
+    if (rc == 1) return Next::kFrame;
     if (rc == PCAP_ERROR_BREAK) return Next::kEnd;
     error_ = fmt::format("{}: {}", name_, pcap_geterr(pcap_));
     return Next::kError;
@@ -113,14 +119,8 @@ class LiveSource final : public PacketSource {
     while (true) {
       if (gStop.load(std::memory_order_relaxed)) return Next::kEnd;
       if (deadline_ != 0 && nowMicros() >= deadline_) return Next::kEnd;
-      pcap_pkthdr* hdr = nullptr;
-      const u_char* data = nullptr;
-      const int rc = pcap_next_ex(pcap_, &hdr, &data);
-      if (rc == 1) {
-        frame = std::span<const uint8_t>(data, hdr->caplen);
-        ts = int64_t{hdr->ts.tv_sec} * 1'000'000 + hdr->ts.tv_usec;
-        return Next::kFrame;
-      }
+      const int rc = nextFrame(pcap_, frame, ts);
+      if (rc == 1) return Next::kFrame;
       if (rc == 0) {
         // Non-blocking: nothing captured yet. Wait briefly so stop requests and the deadline are
         // noticed even on a silent interface (in immediate mode a blocking read never times out).

@@ -45,23 +45,6 @@ bool isDnsPort(uint16_t p) {
   return p == 53 || p == 5353 || p == 5355;
 }
 
-std::string tlsVersionName(uint16_t v) {
-  switch (v) {
-    case 0x0304:
-      return "1.3";
-    case 0x0303:
-      return "1.2";
-    case 0x0302:
-      return "1.1";
-    case 0x0301:
-      return "1.0";
-    case 0x0300:
-      return "ssl3";
-    default:
-      return v == 0 ? "" : fmt::format("0x{:04x}", v);
-  }
-}
-
 template <class T>
 void pushUnique(std::vector<T>& v, const T& x, size_t cap) {
   if (v.size() < cap && std::find(v.begin(), v.end(), x) == v.end()) v.push_back(x);
@@ -468,10 +451,7 @@ struct Selector::Impl {
         in.tlsSni = hello.sni;
         in.tlsJa4 = tls::ja4(hello, 't');
         in.tlsJa3 = tls::ja3(hello);
-        in.tlsVersion = hello.legacyVersion;
-        for (uint16_t v : hello.supportedVersions) {
-          if (!tls::isGrease(v)) in.tlsVersion = std::max(in.tlsVersion, v);
-        }
+        in.tlsVersion = tls::offeredVersion(hello);
         if (!in.tlsSni.empty() && matcher->hasDomains())
           f.criteria |= matcher->matchDomain(in.tlsSni);
         if (matcher->hasJa4()) f.criteria |= matcher->matchJa4(in.tlsJa4);
@@ -599,7 +579,7 @@ struct Selector::Impl {
         r.tlsSni = deid.name(in->tlsSni);
         r.tlsJa4 = in->tlsJa4;
         r.tlsJa3 = in->tlsJa3;
-        r.tlsVersion = tlsVersionName(in->tlsVersion);
+        r.tlsVersion = tls::versionName(in->tlsVersion);
         break;
       case AppProto::kHttp:
         r.app = "http";

@@ -1,5 +1,7 @@
 #include "proto/tls/tls.h"
 
+#include <fmt/format.h>
+
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -424,7 +426,7 @@ TlsParse parseClientHello(std::span<const uint8_t> stream, ClientHello& out) {
                               out);
 }
 
-std::string ja4(const ClientHello& hello, char transport) {
+uint16_t offeredVersion(const ClientHello& hello) {
   uint16_t version = hello.legacyVersion;
   bool fromExtension = false;
   for (const uint16_t v : hello.supportedVersions) {
@@ -434,6 +436,28 @@ std::string ja4(const ClientHello& hello, char transport) {
     version = fromExtension ? std::max(version, v) : v;
     fromExtension = true;
   }
+  return version;
+}
+
+std::string versionName(uint16_t version) {
+  switch (version) {
+    case 0x0304:
+      return "1.3";
+    case 0x0303:
+      return "1.2";
+    case 0x0302:
+      return "1.1";
+    case 0x0301:
+      return "1.0";
+    case 0x0300:
+      return "ssl3";
+    default:
+      return version == 0 ? "" : fmt::format("0x{:04x}", version);
+  }
+}
+
+std::string ja4(const ClientHello& hello, char transport) {
+  const uint16_t version = offeredVersion(hello);
   std::vector<uint16_t> ciphers = withoutGrease(hello.ciphers);
   const std::vector<uint16_t> extensions = withoutGrease(hello.extensions);
   const bool sni =

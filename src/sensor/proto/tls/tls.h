@@ -81,4 +81,9 @@ std::string ja4(const ClientHello& hello, char transport);
 std::string ja3String(const ClientHello& hello);
 std::string ja3(const ClientHello& hello);
 
+// The highest non-GREASE version offered: from supported_versions when present, else
+// legacy_version. versionName() gives "1.3", "1.2", ..., "ssl3", or the hex value.
+uint16_t offeredVersion(const ClientHello& hello);
+std::string versionName(uint16_t version);
+
 }  // namespace mamori::sensor::tls
