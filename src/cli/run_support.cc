@@ -50,10 +50,10 @@ Progress::Progress(bool quiet)
                           (std::getenv("MAMORI_PROGRESS") && *std::getenv("MAMORI_PROGRESS") == '1'))) {}
 
 void Progress::maybePrint(uint64_t frames) {
+  frames_ = frames;
   const int64_t now = nowMicros();
   if (now - lastPrint_ < 2'000'000) return;
   lastPrint_ = now;
-  frames_ = frames;
   const double secs = static_cast<double>(now - start_) / 1e6;
   std::fprintf(stderr, "\r%llu frames, %.0f frames/s, %.0f s   ",
                static_cast<unsigned long long>(frames), static_cast<double>(frames) / secs, secs);

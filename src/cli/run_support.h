@@ -26,7 +26,7 @@ class Progress {
  public:
   explicit Progress(bool quiet);
   void tick(uint64_t frames) {
-    if (enabled_ && (frames & 0xffff) == 0) maybePrint(frames);
+    if (enabled_ && frames - frames_ >= 0x10000) maybePrint(frames);
   }
   void done();
 

@@ -158,10 +158,10 @@ class SelectRun {
       std::signal(SIGINT, onSignal);
       std::signal(SIGTERM, onSignal);
       const int64_t deadline = opt_.duration > 0 ? nowMicros() + static_cast<int64_t>(opt_.duration * 1e6) : 0;
-      readSource(sensor::openLiveCapture(opt_.iface, deadline).valueOrThrow(), progress);
+      readSource(sensor::openLiveCapture(opt_.iface, deadline).valueOrThrow(), progress, true);
     }
     for (const auto& input : opt_.inputs) {
-      readSource(sensor::openCaptureFile(input).valueOrThrow(), progress);
+      readSource(sensor::openCaptureFile(input).valueOrThrow(), progress, false);
     }
     selector_->finish();
     const int64_t processEnd = nowMicros();
@@ -186,22 +186,30 @@ class SelectRun {
     printSummary(summary, finalPath);
   }
 
-  void readSource(std::unique_ptr<sensor::PacketSource> source, Progress& progress) {
-    const int link = source->linkType();
-    std::span<const uint8_t> frame;
-    int64_t ts = 0;
-    while (true) {
-      const auto next = source->next(frame, ts);
-      if (next == sensor::PacketSource::Next::kFrame) {
+  void readSource(std::unique_ptr<sensor::PacketSource> source, Progress& progress, bool live) {
+    std::string error;
+    if (live) {
+      const int link = source->linkType();
+      std::span<const uint8_t> frame;
+      int64_t ts = 0;
+      sensor::PacketSource::Next next;
+      while ((next = source->next(frame, ts)) == sensor::PacketSource::Next::kFrame) {
         selector_->onFrame(link, frame, ts);
         progress.tick(selector_->counts().frames);
-        continue;
       }
-      dropped_ += source->dropped();
-      inputs_.push_back(source->identity());
-      if (next == sensor::PacketSource::Next::kError) throw Failure(source->error());
-      return;
+      if (next == sensor::PacketSource::Next::kError) error = source->error();
+    } else {
+      sensor::BatchReader reader(*source);
+      while (const sensor::FrameBatch* batch = reader.next()) {
+        selector_->onBatch(*batch);
+        reader.release(batch);
+        progress.tick(selector_->counts().frames);
+      }
+      error = reader.error();
     }
+    dropped_ += source->dropped();
+    inputs_.push_back(source->identity());
+    if (!error.empty()) throw Failure(error);
   }
 
   nlohmann::ordered_json summaryJson(bool completed, const std::string& error) const {

@@ -5,6 +5,11 @@
 #include <poll.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -153,6 +158,106 @@ class LiveSource final : public PacketSource {
 
 void requestCaptureStop() {
   gStop.store(true, std::memory_order_relaxed);
+}
+
+struct BatchReader::State {
+  static constexpr size_t kBatches = 4;
+
+  explicit State(PacketSource& s) : source(s), batches(kBatches) {
+    for (auto& b : batches) free.push_back(&b);
+    worker = std::thread([this] { run(); });
+  }
+
+  void run() {
+    const int link = source.linkType();
+    std::span<const uint8_t> frame;
+    int64_t ts = 0;
+    FrameBatch* batch = take();
+    while (batch != nullptr) {
+      const auto n = source.next(frame, ts);
+      if (n == PacketSource::Next::kFrame) {
+        if (batch->add(link, frame, ts)) continue;
+        publish(batch);
+        batch = take();
+        if (batch != nullptr) (void)batch->add(link, frame, ts);  // an empty batch takes any frame
+        continue;
+      }
+      if (n == PacketSource::Next::kError) {
+        std::lock_guard lock(mutex);
+        failure = source.error();
+      }
+      publish(batch);
+      break;
+    }
+    std::lock_guard lock(mutex);
+    ended = true;
+    changed.notify_all();
+  }
+
+  // A free batch, or nullptr if the consumer went away.
+  FrameBatch* take() {
+    std::unique_lock lock(mutex);
+    changed.wait(lock, [this] { return !free.empty() || stopping; });
+    if (stopping) return nullptr;
+    FrameBatch* b = free.back();
+    free.pop_back();
+    b->clear();
+    return b;
+  }
+
+  void publish(FrameBatch* b) {
+    std::lock_guard lock(mutex);
+    if (b->empty()) {
+      free.push_back(b);
+    } else {
+      filled.push_back(b);
+    }
+    changed.notify_all();
+  }
+
+  PacketSource& source;
+  std::vector<FrameBatch> batches;
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<FrameBatch*> free;   // guarded by mutex
+  std::deque<FrameBatch*> filled;  // guarded by mutex
+  std::string failure;             // guarded by mutex
+  bool ended = false;              // guarded by mutex
+  bool stopping = false;           // guarded by mutex
+  std::thread worker;
+};
+
+BatchReader::BatchReader(PacketSource& source) : state_(std::make_unique<State>(source)) {}
+
+BatchReader::~BatchReader() {
+  {
+    std::lock_guard lock(state_->mutex);
+    state_->stopping = true;
+    state_->changed.notify_all();
+  }
+  state_->worker.join();
+}
+
+const FrameBatch* BatchReader::next() {
+  std::unique_lock lock(state_->mutex);
+  state_->changed.wait(lock, [this] { return !state_->filled.empty() || state_->ended; });
+  if (state_->filled.empty()) return nullptr;
+  FrameBatch* b = state_->filled.front();
+  state_->filled.pop_front();
+  return b;
+}
+
+void BatchReader::release(const FrameBatch* batch) {
+  std::lock_guard lock(state_->mutex);
+  for (auto& b : state_->batches) {
+    if (&b == batch) state_->free.push_back(&b);
+  }
+  state_->changed.notify_all();
+}
+
+std::string BatchReader::error() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->failure;
 }
 
 Result<std::unique_ptr<PacketSource>> openCaptureFile(const std::string& path) {

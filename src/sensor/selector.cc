@@ -4,7 +4,6 @@
 #include <hs/hs.h>
 
 #include <algorithm>
-#include <cstring>
 #include <deque>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -98,6 +97,18 @@ struct Selector::Impl {
     counts.perCriterion.assign(order.criteria.size(), 0);
   }
 
+  // A run that stops early (an input error) never calls finish(): free the open pattern streams.
+  ~Impl() {
+    uint64_t ignored = 0;
+    for (auto& in : inspections) {
+      for (auto& d : in.dir) {
+        if (d.patterns != nullptr) matcher->closeStream(d.patterns, ignored);
+      }
+    }
+  }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
   static IpAddress endpoint(const FlowKey& k, bool a) {
     const auto& bytes = a ? k.addrA : k.addrB;
     return k.family == 4 ? IpAddress::v4Bytes(bytes.data()) : IpAddress::v6Bytes(bytes.data());
@@ -130,57 +141,40 @@ struct Selector::Impl {
     f.inspection = kNoIndex;
   }
 
-  // Frames are processed in batches so that the flow-table lookups of a whole batch are in
-  // flight at once: a lookup is two dependent cache misses (index slot, then flow), which would
-  // otherwise dominate the packet path (see bench/RESULTS.md). Frames are copied into the batch
-  // arena because libpcap reuses its buffer on the next read.
-  static constexpr size_t kBatch = 64;
-  static constexpr size_t kArenaBytes = kBatch * 2048;
-  struct PendingFrame {
-    int64_t ts;
-    uint32_t offset;
-    uint32_t length;
-    int linkType;
-  };
+  // Frames are processed in batches so that the flow-table lookups of a batch are in flight at
+  // once: a lookup is two dependent cache misses (index slot, then flow), which would otherwise
+  // dominate the packet path (bench/RESULTS.md).
+  static constexpr size_t kLookahead = 64;
   struct Ready {
     FlowKey key;
     uint64_t hash;
     bool fromA;
   };
-  std::vector<uint8_t> arena = std::vector<uint8_t>(kArenaBytes);
-  std::vector<uint8_t> bigFrame;  // a frame larger than the arena: processed alone
-  std::array<PendingFrame, kBatch> pending{};
-  size_t pendingCount = 0;
-  size_t arenaUsed = 0;
-  std::array<DecodedPacket, kBatch> decoded{};
-  std::array<Ready, kBatch> ready{};
+  FrameBatch pending;  // frames given one at a time through onFrame()
+  std::array<DecodedPacket, kLookahead> decoded{};
+  std::array<Ready, kLookahead> ready{};
 
   void onFrame(int linkType, std::span<const uint8_t> frame, int64_t ts) {
-    if (frame.size() > kArenaBytes) {
-      processBatch();
-      bigFrame.assign(frame.begin(), frame.end());
-      pending[0] = PendingFrame{ts, 0, static_cast<uint32_t>(frame.size()), linkType};
-      pendingCount = 1;
-      processBatch(bigFrame.data());
-      return;
+    if (!pending.add(linkType, frame, ts)) {
+      onBatch(pending);
+      pending.clear();
+      (void)pending.add(linkType, frame, ts);  // an empty batch takes any frame
     }
-    if (pendingCount == kBatch || arenaUsed + frame.size() > kArenaBytes) processBatch();
-    std::memcpy(arena.data() + arenaUsed, frame.data(), frame.size());
-    pending[pendingCount++] =
-        PendingFrame{ts, static_cast<uint32_t>(arenaUsed), static_cast<uint32_t>(frame.size()), linkType};
-    arenaUsed += frame.size();
   }
 
-  void processBatch(const uint8_t* base = nullptr) {
-    if (base == nullptr) base = arena.data();
+  void flushPending() {
+    onBatch(pending);
+    pending.clear();
+  }
+
+  void onBatch(const FrameBatch& batch) {
     size_t m = 0;
-    for (size_t i = 0; i < pendingCount; ++i) {
-      const PendingFrame& pf = pending[i];
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const FrameBatch::Frame& frame = batch.frame(i);
       ++counts.frames;
-      counts.frameBytes += pf.length;
+      counts.frameBytes += frame.length;
       const uint64_t reassembledBefore = decoder.reassembledDatagrams();
-      switch (decoder.decode(pf.linkType, std::span<const uint8_t>(base + pf.offset, pf.length), pf.ts,
-                             decoded[m])) {
+      switch (decoder.decode(frame.linkType, batch.bytes(frame), frame.tsMicros, decoded[m])) {
         case DecodeStatus::kAnomaly:
           ++counts.undecodable;
           continue;
@@ -191,16 +185,14 @@ struct Selector::Impl {
       }
       ++counts.packets;
       ++m;
-      // A reassembled datagram lives in the decoder's buffer until the next decode: process what
-      // is decoded so far before decoding further.
-      if (decoder.reassembledDatagrams() != reassembledBefore) {
+      // A reassembled datagram lives in the decoder's buffer only until the next decode: process
+      // what is decoded so far before decoding further.
+      if (m == kLookahead || decoder.reassembledDatagrams() != reassembledBefore) {
         processDecoded(m);
         m = 0;
       }
     }
     processDecoded(m);
-    pendingCount = 0;
-    arenaUsed = 0;
   }
 
   void processDecoded(size_t m) {
@@ -282,10 +274,9 @@ struct Selector::Impl {
       // Directions with nothing to look for are never inspected: without pattern criteria only
       // the initiator's first bytes (ClientHello, request head) and DNS messages carry metadata.
       if (!matcher->hasPatterns()) {
-        const bool dns = isDnsPort(responderPort);
         if (p.ipProto == kProtoTcp) {
-          f->inspectDone = dns ? 0 : 2;
-        } else if (!(p.ipProto == kProtoUdp && dns)) {
+          f->inspectDone = isDnsPort(responderPort) ? 0 : 2;
+        } else if (!(p.ipProto == kProtoUdp && (isDnsPort(p.sport) || isDnsPort(p.dport)))) {
           f->inspectDone = 3;
         }
       }
@@ -594,7 +585,7 @@ struct Selector::Impl {
   }
 
   void finish() {
-    processBatch();
+    flushPending();
     while (Flow* f = flows.oldest(FlowList::kClosing)) {
       endFlow(*f, (f->tcpFlags[0] | f->tcpFlags[1]) & kTcpRst ? FlowEnd::kRst : FlowEnd::kFin);
     }
@@ -635,6 +626,10 @@ Result<std::unique_ptr<Selector>> Selector::create(const SelectionOrder& order,
 
 void Selector::onFrame(int linkType, std::span<const uint8_t> frame, int64_t tsMicros) {
   impl_->onFrame(linkType, frame, tsMicros);
+}
+void Selector::onBatch(const FrameBatch& batch) {
+  impl_->flushPending();  // frames given through onFrame() come first
+  impl_->onBatch(batch);
 }
 void Selector::finish() {
   impl_->finish();

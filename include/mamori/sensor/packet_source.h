@@ -8,6 +8,7 @@
 #include <string>
 
 #include "mamori/core/result.h"
+#include "mamori/sensor/frame_batch.h"
 
 namespace mamori::sensor {
 
@@ -46,5 +47,26 @@ Result<std::unique_ptr<PacketSource>> openLiveCapture(const std::string& interfa
 
 // Async-signal-safe: makes live sources end at their next poll (SIGINT / SIGTERM handlers).
 void requestCaptureStop();
+
+// Reads a source on its own thread into FrameBatch buffers, so that reading (libpcap, hashing the
+// input, copying frames) overlaps with selection on another core. For capture files; a live
+// source would hold frames in a half-full batch while the interface is quiet.
+class BatchReader {
+ public:
+  explicit BatchReader(PacketSource& source);
+  ~BatchReader();
+  BatchReader(const BatchReader&) = delete;
+  BatchReader& operator=(const BatchReader&) = delete;
+
+  // The next batch in input order, or nullptr when the input has ended; then error() is empty at a
+  // clean end, or names what went wrong. Each batch must be release()d before it can be reused.
+  const FrameBatch* next();
+  void release(const FrameBatch* batch);
+  std::string error() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 }  // namespace mamori::sensor

@@ -23,6 +23,7 @@
 #include "mamori/core/prefix_set.h"
 #include "mamori/core/pseudonymizer.h"
 #include "mamori/core/result.h"
+#include "mamori/sensor/frame_batch.h"
 #include "mamori/sensor/packet.h"
 #include "mamori/sensor/selection_order.h"
 
@@ -106,8 +107,11 @@ class Selector {
   Selector(const Selector&) = delete;
   Selector& operator=(const Selector&) = delete;
 
-  // One captured frame. Never throws; malformed frames are counted.
+  // One captured frame (copied; records may be emitted later, in batches). Never throws;
+  // malformed frames are counted.
   void onFrame(int linkType, std::span<const uint8_t> frame, int64_t tsMicros);
+  // A batch of frames, after any given through onFrame().
+  void onBatch(const FrameBatch& batch);
   // Ends every open flow (end of input) and emits their records.
   void finish();
 
