@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 #include <pcap/pcap.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -14,7 +16,6 @@
 #include <cstdio>
 #include <cstring>
 
-#include "background_hasher.h"
 #include "mamori/core/crypto.h"
 #include "mamori/core/time.h"
 #include "mamori/sensor/decoder.h"
@@ -24,27 +25,33 @@ namespace {
 
 std::atomic<bool> gStop{false};
 
-// A FILE* over another FILE* that hashes every byte libpcap reads, so the ledger can name the exact
-// input (including standard input) without reading it twice.
+// A FILE* over a file descriptor that hashes every byte libpcap reads, so the ledger can name the
+// exact input (including standard input) without reading it twice. Reads go straight from the
+// descriptor into stdio's buffer (1 MiB, set at open), and are hashed there, on the reading thread:
+// handing chunks to another thread cost more in copies than it saved (bench/RESULTS.md).
 struct HashingStream {
-  FILE* inner;
-  bool ownsInner;
-  BackgroundHasher hash;
+  int fd;
+  bool ownsFd;
+  Sha256 hash;
+  uint64_t bytes = 0;
 };
 
 ssize_t hashingRead(void* cookie, char* buf, size_t size) {
   auto* s = static_cast<HashingStream*>(cookie);
-  const size_t n = std::fread(buf, 1, size, s->inner);
-  if (n == 0 && std::ferror(s->inner)) return -1;
-  s->hash.update(std::span<const uint8_t>(
-      reinterpret_cast<const uint8_t*>(buf),
-      n));  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): char buffer from stdio
-  return static_cast<ssize_t>(n);
+  ssize_t n;
+  do {
+    n = ::read(s->fd, buf, size);
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) return n;
+  s->hash.update(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(buf),  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): stdio's char buffer
+                                          static_cast<size_t>(n)));
+  s->bytes += static_cast<uint64_t>(n);
+  return n;
 }
 
 int hashingClose(void* cookie) {
   auto* s = static_cast<HashingStream*>(cookie);
-  if (s->ownsInner) std::fclose(s->inner);
+  if (s->ownsFd) ::close(s->fd);
   return 0;
 }
 
@@ -70,7 +77,7 @@ class FileSource final : public PacketSource {
   FileSource(std::string name, pcap_t* pcap, std::unique_ptr<HashingStream> stream)
       : name_(std::move(name)), pcap_(pcap), stream_(std::move(stream)) {}
   ~FileSource() override {
-    pcap_close(pcap_);  // closes the hashing stream, which closes the inner file
+    pcap_close(pcap_);  // closes the hashing stream and with it the file
   }
 
   int linkType() const override { return pcap_datalink(pcap_); }
@@ -88,19 +95,13 @@ class FileSource final : public PacketSource {
   InputIdentity identity() override {
     if (!finished_) {
       // Hash whatever libpcap did not read (after an error), so the identity is of the whole file.
-      char buf[1 << 16];
-      std::clearerr(stream_->inner);
-      while (true) {
-        const size_t n = std::fread(buf, 1, sizeof buf, stream_->inner);
-        if (n == 0) break;
-        stream_->hash.update(std::span<const uint8_t>(
-            reinterpret_cast<const uint8_t*>(buf),
-            n));  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): char buffer from stdio
+      std::vector<char> buf(1 << 16);
+      while (hashingRead(stream_.get(), buf.data(), buf.size()) > 0) {
       }
       digest_ = toHex(stream_->hash.finish());
       finished_ = true;
     }
-    return InputIdentity{name_, digest_, stream_->hash.bytes()};
+    return InputIdentity{name_, digest_, stream_->bytes};
   }
 
  private:
@@ -263,17 +264,17 @@ std::string BatchReader::error() const {
 Result<std::unique_ptr<PacketSource>> openCaptureFile(const std::string& path) {
   const bool isStdin = path == "-";
   const std::string name = isStdin ? "<stdin>" : path;
-  FILE* inner = isStdin ? stdin : std::fopen(path.c_str(), "rb");
-  if (inner == nullptr) {
+  const int fd = isStdin ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
     return makeError(fmt::format("{}: cannot open capture: {}", name, std::strerror(errno)));
   }
   auto stream = std::make_unique<HashingStream>();
-  stream->inner = inner;
-  stream->ownsInner = !isStdin;
+  stream->fd = fd;
+  stream->ownsFd = !isStdin;
   FILE* wrapped = fopencookie(stream.get(), "rb",
                               cookie_io_functions_t{hashingRead, nullptr, nullptr, hashingClose});
   if (wrapped == nullptr) {
-    if (!isStdin) std::fclose(inner);
+    if (!isStdin) ::close(fd);
     return makeError(fmt::format("{}: cannot open capture stream", name));
   }
   std::setvbuf(wrapped, nullptr, _IOFBF, 1 << 20);  // read (and hash) in 1 MiB chunks

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <deque>
-#include <nlohmann/json.hpp>
 #include <random>
 
 #include "criteria_matcher.h"
@@ -641,57 +640,5 @@ uint32_t Selector::flowCapacity() const {
   return impl_->flows.capacity();
 }
 
-std::string toJsonLine(const SelectedRecord& r) {
-  nlohmann::ordered_json j;
-  j["id"] = r.id;
-  j["order"] = r.order;
-  j["criteria"] = r.criteria;
-  j["class"] = directionClassName(r.directionClass);
-  j["proto"] = r.ipProto == 6    ? "tcp"
-               : r.ipProto == 17 ? "udp"
-               : r.ipProto == 1  ? "icmp"
-               : r.ipProto == 58 ? "icmp6"
-                                 : std::to_string(r.ipProto);
-  j["src"] = r.src.toString();
-  j["sport"] = r.sport;
-  j["dst"] = r.dst.toString();
-  j["dport"] = r.dport;
-  j["src_domestic"] = r.srcDomestic;
-  j["dst_domestic"] = r.dstDomestic;
-  j["first"] = formatRfc3339(r.first);
-  j["last"] = formatRfc3339(r.last);
-  j["pkts"] = {{"orig", r.pkts[0]}, {"resp", r.pkts[1]}};
-  j["bytes"] = {{"orig", r.bytes[0]}, {"resp", r.bytes[1]}};
-  if (r.ipProto == 6) {
-    auto flags = [](uint8_t f) {
-      std::string s;
-      constexpr std::pair<uint8_t, char> kLetters[] = {
-          {kTcpSyn, 'S'}, {kTcpAck, 'A'}, {kTcpPsh, 'P'}, {kTcpFin, 'F'},
-          {kTcpRst, 'R'}, {kTcpUrg, 'U'}, {kTcpEce, 'E'}, {kTcpCwr, 'C'}};
-      for (const auto& [bit, letter] : kLetters) {
-        if (f & bit) s.push_back(letter);
-      }
-      return s;
-    };
-    j["tcp_flags"] = {{"orig", flags(r.tcpFlags[0])}, {"resp", flags(r.tcpFlags[1])}};
-  }
-  if (r.vlan != 0) j["vlan"] = r.vlan;
-  j["end"] = flowEndName(r.end);
-  if (!r.app.empty()) j["app"] = r.app;
-  if (r.app == "dns") {
-    nlohmann::ordered_json d;
-    d["queries"] = nlohmann::ordered_json::array();
-    for (const auto& q : r.dnsQueries) d["queries"].push_back({{"name", q.name}, {"type", q.type}});
-    d["rcodes"] = r.dnsRcodes;
-    d["answers"] = nlohmann::ordered_json::array();
-    for (const auto& a : r.dnsAnswers) d["answers"].push_back(a.toString());
-    j["dns"] = d;
-  } else if (r.app == "tls") {
-    j["tls"] = {{"sni", r.tlsSni}, {"version", r.tlsVersion}, {"ja4", r.tlsJa4}, {"ja3", r.tlsJa3}};
-  } else if (r.app == "http") {
-    j["http"] = {{"method", r.httpMethod}, {"host", r.httpHost}};
-  }
-  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
-}
 
 }  // namespace mamori::sensor

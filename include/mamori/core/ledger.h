@@ -8,6 +8,10 @@
 // appended outside the ledger (an entry not covered by a signed head). Truncating the tail together
 // with its heads is detectable against a head the verifier kept earlier (a witnessed head), which
 // is why `ledger head` exports the latest one for the commission to keep.
+//
+// A crash inside append() can leave the last entry without its head, or a torn last line;
+// repairLedger() removes exactly that tail into a quarantine file and records the repair as an
+// entry, and refuses anything a crash does not explain.
 #pragma once
 
 #include <cstdint>
@@ -39,12 +43,15 @@ struct SignedTreeHead {
 // Merkle tree hash of RFC 6962 over leaf byte strings (exposed for tests and for the hub).
 Sha256Digest merkleRoot(const std::vector<std::string>& leaves);
 
+struct LedgerRepair;
+
 class HandlingLedger {
  public:
   // Opens (creating if needed) the ledger in `dir`, signing heads with `key`. Takes an exclusive
   // lock on the directory for the lifetime of the object so that two runs cannot interleave.
   // An existing ledger must verify under key.publicKey() (see verifyLedger); a ledger that does
-  // not is never appended to, and open() returns an error listing the problems.
+  // not is never appended to, and open() returns an error listing the problems (ending with a
+  // hint to run `mamori ledger repair` when they are the ones an interrupted append leaves).
   static Result<HandlingLedger> open(const std::filesystem::path& dir, SigningKey key);
   ~HandlingLedger();
   HandlingLedger(HandlingLedger&&) noexcept;
@@ -63,7 +70,12 @@ class HandlingLedger {
   SignedTreeHead latestHead() const;
 
  private:
+  friend Result<LedgerRepair> repairLedger(const std::filesystem::path& dir, SigningKey key);
   HandlingLedger() = default;
+  // Takes the directory lock; the object returned holds it and nothing else yet.
+  static Result<HandlingLedger> lock(const std::filesystem::path& dir);
+  // Verifies the locked ledger and opens its files for appending.
+  Result<void> load(SigningKey key);
   std::filesystem::path dir_;
   std::optional<SigningKey> key_;
   std::vector<std::string> leaves_;
@@ -87,6 +99,25 @@ struct LedgerVerification {
 // optionally against a head the verifier kept from earlier (detects tail truncation).
 LedgerVerification verifyLedger(const std::filesystem::path& dir, const VerifyKey& trusted,
                                 const std::optional<SignedTreeHead>& witnessed = std::nullopt);
+
+struct LedgerRepair {
+  uint64_t keptEntries = 0;     // entries left in place (before the ledger-repair entry)
+  uint64_t removedEntries = 0;  // entry lines quarantined (a torn line counts as one)
+  uint64_t removedBytes = 0;    // bytes quarantined, from both files
+  std::string quarantineFile;   // file name inside the ledger directory
+  bool nothingToDo = false;     // the ledger verified; nothing was changed
+};
+
+// Repairs what a crash inside append() leaves, and nothing else. Takes the lock open() takes.
+// Accepted only when removing the tail explains every problem: at most one entry line after the
+// last valid signed head (complete, or torn without its newline) and/or a torn last line of
+// heads.ndjson, with everything before verifying. The removed bytes (entry tail, then head tail)
+// go to DIR/quarantine-<UTC time>.ndjson (0600, fsynced, never overwritten), both files are
+// truncated and fsynced, and an entry {"type":"ledger-repair","removed_entries","removed_bytes",
+// "removed_sha256","quarantine"} is appended so the commission sees the repair. Any other problem
+// (an altered, removed or reordered entry, a bad head before the end) is an error and nothing
+// is changed. A ledger that verifies is left alone (nothingToDo).
+Result<LedgerRepair> repairLedger(const std::filesystem::path& dir, SigningKey key);
 
 // Reads all entries (for `ledger show`); errors name the line.
 Result<std::vector<nlohmann::json>> readLedgerEntries(const std::filesystem::path& dir);
