@@ -12,8 +12,8 @@
 #include <string_view>
 #include <system_error>
 
-#include "mamori/core/time.h"
 #include "mamori/core/secure_file.h"
+#include "mamori/core/time.h"
 
 namespace mamori {
 namespace {
@@ -111,6 +111,19 @@ Result<std::string> readLedgerFile(const fs::path& path) {
   return readWholeFile(path, std::numeric_limits<size_t>::max());
 }
 
+struct LedgerFiles {
+  std::string entries;
+  std::string heads;
+};
+
+Result<LedgerFiles> readLedgerFiles(const fs::path& dir) {
+  auto entries = readLedgerFile(dir / kEntriesFile);
+  if (!entries) return entries.error();
+  auto heads = readLedgerFile(dir / kHeadsFile);
+  if (!heads) return heads.error();
+  return LedgerFiles{std::move(*entries), std::move(*heads)};
+}
+
 std::string lineRef(const char* file, size_t index) {
   return std::string(file) + " line " + std::to_string(index + 1);
 }
@@ -155,23 +168,16 @@ std::string headProblem(const std::string& where, const SignedTreeHead& head,
   return {};
 }
 
-ScannedLedger scanLedger(const fs::path& dir, const VerifyKey& trusted,
-                         const std::optional<SignedTreeHead>& witnessed) {
+ScannedLedger scanLedger(std::string_view entriesText, std::string_view headsText,
+                         const VerifyKey& trusted,
+                         const std::optional<SignedTreeHead>& witnessed = std::nullopt) {
   ScannedLedger out;
   LedgerVerification& v = out.verification;
   auto problem = [&v](std::string p) { v.problems.push_back(std::move(p)); };
-
-  auto entriesText = readLedgerFile(dir / kEntriesFile);
-  auto headsText = readLedgerFile(dir / kHeadsFile);
-  if (!entriesText || !headsText) {
-    if (!entriesText) problem(entriesText.error().message);
-    if (!headsText) problem(headsText.error().message);
-    return out;
-  }
-  out.entriesBytes = entriesText->size();
+  out.entriesBytes = entriesText.size();
 
   bool incomplete = false;
-  const std::vector<std::string_view> lines = splitLines(*entriesText, incomplete);
+  const std::vector<std::string_view> lines = splitLines(entriesText, incomplete);
   if (incomplete) {
     problem(lineRef(kEntriesFile, lines.size() - 1) + ": incomplete (no newline at end of file)");
   }
@@ -202,7 +208,7 @@ ScannedLedger scanLedger(const fs::path& dir, const VerifyKey& trusted,
   }
 
   bool headsIncomplete = false;
-  const std::vector<std::string_view> headLines = splitLines(*headsText, headsIncomplete);
+  const std::vector<std::string_view> headLines = splitLines(headsText, headsIncomplete);
   if (headsIncomplete) {
     problem(lineRef(kHeadsFile, headLines.size() - 1) + ": incomplete (no newline at end of file)");
   }
@@ -280,6 +286,56 @@ ScannedLedger scanLedger(const fs::path& dir, const VerifyKey& trusted,
   out.frontier = std::move(frontier);
   v.ok = v.problems.empty();
   return out;
+}
+
+// What a crash inside append() leaves: append() fsyncs the entry line before it writes the head,
+// and a failed write stops the object, so a crash leaves at most one entry line past the last
+// signed head (complete, or torn) and perhaps a torn head line. Everything else must verify.
+struct CrashTail {
+  size_t entriesKeep = 0;  // bytes of entries.ndjson that stay
+  size_t headsKeep = 0;    // bytes of heads.ndjson that stay
+  uint64_t keptEntries = 0;
+  uint64_t removedEntries = 0;
+};
+
+// `scanned` is the scan of the whole of `files`; an error lists its problems, and why a crash
+// does not explain them when that is not already plain from the problems.
+Result<CrashTail> findCrashTail(const LedgerFiles& files, const ScannedLedger& scanned,
+                                const VerifyKey& trusted) {
+  auto refuse = [&scanned](const std::string& why) {
+    std::string message;
+    for (const std::string& p : scanned.verification.problems) {
+      message += (message.empty() ? "" : "; ") + p;
+    }
+    return makeError(why.empty() ? message : message + "; " + why);
+  };
+  CrashTail tail;
+  const size_t lastNewline = files.heads.rfind('\n');
+  tail.headsKeep = lastNewline == std::string::npos ? 0 : lastNewline + 1;
+  const std::string_view heads = std::string_view(files.heads).substr(0, tail.headsKeep);
+  tail.keptEntries = scanLedger(files.entries, heads, trusted).verification.signedSize;
+  tail.removedEntries = scanned.verification.entries - tail.keptEntries;
+  for (uint64_t i = 0; i < tail.keptEntries; ++i) tail.entriesKeep += scanned.leaves[i].size() + 1;
+  // substr clamps: a head covering a torn line keeps that line, and the rest fails to verify.
+  if (!scanLedger(std::string_view(files.entries).substr(0, tail.entriesKeep), heads, trusted)
+           .verification.ok) {
+    return refuse("");
+  }
+  if (tail.removedEntries > 1) return refuse("a crash leaves at most one entry without its head");
+  return tail;
+}
+
+// Cuts a ledger file to `size` bytes, durably; one already that long (or missing and empty) is
+// left alone.
+Result<void> truncateFile(const fs::path& path, size_t size, size_t current) {
+  if (size == current) return {};
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return makeError("cannot open " + path.string() + ": " + errnoText(errno));
+  const bool done = ::ftruncate(fd, static_cast<off_t>(size)) == 0 && ::fsync(fd) == 0;
+  const int err = errno;
+  ::close(fd);
+  if (!done) return makeError("cannot truncate " + path.string() + ": " + errnoText(err));
+  return {};
 }
 
 Sha256Digest merkleRange(const std::vector<std::string>& leaves, size_t begin, size_t end) {
@@ -367,13 +423,18 @@ Sha256Digest merkleRoot(const std::vector<std::string>& leaves) {
 
 Result<HandlingLedger> HandlingLedger::open(const fs::path& dir, SigningKey key) {
   if (auto r = createPrivateDirectories(dir); !r) return r.error();
+  auto ledger = lock(dir);
+  if (!ledger) return ledger;
+  if (auto r = ledger->load(std::move(key)); !r) return r.error();
+  return ledger;
+}
 
+Result<HandlingLedger> HandlingLedger::lock(const fs::path& dir) {
   HandlingLedger ledger;
   ledger.dir_ = dir;
   ledger.lockFd_ = ::open((dir / kLockFile).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (ledger.lockFd_ < 0) {
-    return makeError("cannot open lock file in ledger " + dir.string() + ": " +
-                     errnoText(errno));
+    return makeError("cannot open lock file in ledger " + dir.string() + ": " + errnoText(errno));
   }
   // flock belongs to the open file description, so a second open() in this process conflicts
   // too, as it must: two writers would interleave lines and fork the tree.
@@ -383,40 +444,48 @@ Result<HandlingLedger> HandlingLedger::open(const fs::path& dir, SigningKey key)
     }
     return makeError("cannot lock ledger " + dir.string() + ": " + errnoText(errno));
   }
+  return ledger;
+}
 
+Result<void> HandlingLedger::load(SigningKey key) {
+  auto files = readLedgerFiles(dir_);
+  if (!files) return files.error();
   const VerifyKey publicKey = key.publicKey();
-  ScannedLedger scanned = scanLedger(dir, publicKey, std::nullopt);
+  ScannedLedger scanned = scanLedger(files->entries, files->heads, publicKey);
   if (!scanned.verification.ok) {
-    std::string message = "ledger " + dir.string() + " does not verify with key " +
+    std::string message = "ledger " + dir_.string() + " does not verify with key " +
                           publicKey.keyId() + "; refusing to append to it:";
     for (const std::string& p : scanned.verification.problems) message += "\n  " + p;
+    if (findCrashTail(*files, scanned, publicKey)) {
+      message +=
+          "\nthese are the problems an interrupted append leaves; if the sensor crashed during a "
+          "write, run `mamori ledger repair`";
+    }
     return makeError(std::move(message));
   }
 
   std::error_code ec;
-  const bool entriesExisted = fs::exists(dir / kEntriesFile, ec);
-  const bool headsExisted = fs::exists(dir / kHeadsFile, ec);
-  ledger.entriesFd_ = openAppend(dir / kEntriesFile);
-  if (ledger.entriesFd_ < 0) {
-    return makeError("cannot open " + (dir / kEntriesFile).string() + ": " +
-                     errnoText(errno));
+  const bool entriesExisted = fs::exists(dir_ / kEntriesFile, ec);
+  const bool headsExisted = fs::exists(dir_ / kHeadsFile, ec);
+  entriesFd_ = openAppend(dir_ / kEntriesFile);
+  if (entriesFd_ < 0) {
+    return makeError("cannot open " + (dir_ / kEntriesFile).string() + ": " + errnoText(errno));
   }
-  ledger.headsFd_ = openAppend(dir / kHeadsFile);
-  if (ledger.headsFd_ < 0) {
-    return makeError("cannot open " + (dir / kHeadsFile).string() + ": " +
-                     errnoText(errno));
+  headsFd_ = openAppend(dir_ / kHeadsFile);
+  if (headsFd_ < 0) {
+    return makeError("cannot open " + (dir_ / kHeadsFile).string() + ": " + errnoText(errno));
   }
   if (!entriesExisted || !headsExisted) {
-    if (auto r = fsyncDirectory(dir); !r) return r.error();
+    if (auto r = fsyncDirectory(dir_); !r) return r;
   }
 
-  ledger.leaves_ = std::move(scanned.leaves);
-  ledger.frontier_ = scanned.frontier.subtrees();
-  ledger.entriesBytes_ = scanned.entriesBytes;
-  ledger.head_ = scanned.lastHead;
-  if (!ledger.head_) ledger.head_ = makeHead(key, 0, sha256(std::string_view()));
-  ledger.key_ = std::move(key);
-  return ledger;
+  leaves_ = std::move(scanned.leaves);
+  frontier_ = scanned.frontier.subtrees();
+  entriesBytes_ = scanned.entriesBytes;
+  head_ = scanned.lastHead;
+  if (!head_) head_ = makeHead(key, 0, sha256(std::string_view()));
+  key_ = std::move(key);
+  return {};
 }
 
 HandlingLedger::~HandlingLedger() {
@@ -509,7 +578,69 @@ SignedTreeHead HandlingLedger::latestHead() const {
 
 LedgerVerification verifyLedger(const fs::path& dir, const VerifyKey& trusted,
                                 const std::optional<SignedTreeHead>& witnessed) {
-  return scanLedger(dir, trusted, witnessed).verification;
+  auto files = readLedgerFiles(dir);
+  if (!files) {
+    LedgerVerification v;
+    v.problems.push_back(files.error().message);
+    return v;
+  }
+  return scanLedger(files->entries, files->heads, trusted, witnessed).verification;
+}
+
+// ---- crash repair ----
+
+Result<LedgerRepair> repairLedger(const fs::path& dir, SigningKey key) {
+  auto ledger = HandlingLedger::lock(dir);
+  if (!ledger) return ledger.error();
+  auto files = readLedgerFiles(dir);
+  if (!files) return files.error();
+  const VerifyKey publicKey = key.publicKey();
+  const ScannedLedger scanned = scanLedger(files->entries, files->heads, publicKey);
+  LedgerRepair repair;
+  if (scanned.verification.ok) {
+    repair.keptEntries = scanned.verification.entries;
+    repair.nothingToDo = true;
+    return repair;
+  }
+  auto tail = findCrashTail(*files, scanned, publicKey);
+  if (!tail) {
+    return makeError("ledger " + dir.string() + " does not verify in a way a crash explains: " +
+                     tail.error().message + "; not repairing");
+  }
+
+  // The removed bytes are kept, not destroyed: a crash cannot be told apart from an entry added
+  // by hand, so the commission must be able to look at what was cut.
+  const std::string removed =
+      files->entries.substr(tail->entriesKeep) + files->heads.substr(tail->headsKeep);
+  std::string stamp = formatRfc3339(nowMicros());
+  std::erase_if(stamp, [](char c) { return c == '-' || c == ':'; });
+  repair.quarantineFile = "quarantine-" + stamp + ".ndjson";
+  if (auto r = writeNewPrivateFile(dir / repair.quarantineFile, asBytes(removed)); !r) {
+    return r.error();
+  }
+  if (auto r = truncateFile(dir / kEntriesFile, tail->entriesKeep, files->entries.size()); !r) {
+    return r.error();
+  }
+  if (auto r = truncateFile(dir / kHeadsFile, tail->headsKeep, files->heads.size()); !r) {
+    return r.error();
+  }
+  if (auto r = fsyncDirectory(dir); !r) return r.error();
+
+  repair.keptEntries = tail->keptEntries;
+  repair.removedEntries = tail->removedEntries;
+  repair.removedBytes = removed.size();
+  if (auto r = ledger->load(std::move(key)); !r) return r.error();
+  auto seq = ledger->append({{"type", "ledger-repair"},
+                             {"removed_entries", repair.removedEntries},
+                             {"removed_bytes", repair.removedBytes},
+                             {"removed_sha256", toHex(sha256(std::string_view(removed)))},
+                             {"quarantine", repair.quarantineFile}});
+  if (!seq) {
+    return makeError("ledger " + dir.string() + " was cut back (removed bytes in " +
+                     repair.quarantineFile +
+                     ") but the repair could not be recorded: " + seq.error().message);
+  }
+  return repair;
 }
 
 Result<std::vector<nlohmann::json>> readLedgerEntries(const fs::path& dir) {

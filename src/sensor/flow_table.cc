@@ -45,12 +45,12 @@ FlowKey makeFlowKey(const IpAddress& src, uint16_t sport, const IpAddress& dst, 
 
 FlowTable::FlowTable(uint32_t capacity, uint64_t seed)
     : seed_(seed | 1), capacity_(capacity == 0 ? 1 : capacity) {
-  pool_.assign(capacity_, Flow{});
+  pool_.allocateZeroed(capacity_);  // each flow is initialised on insert
   freeList_.reserve(capacity_);
   for (uint32_t i = capacity_; i > 0; --i) freeList_.push_back(i - 1);
   // Index at most half full: short probe sequences even at capacity.
   const uint64_t slots = std::bit_ceil(uint64_t{capacity_} * 2);
-  slots_.assign(slots, Slot{kNoIndex, 0});
+  slots_.allocateZeroed(slots);  // zero = empty: untouched pages cost nothing
   mask_ = slots - 1;
 }
 
@@ -73,8 +73,8 @@ Flow* FlowTable::find(const FlowKey& key, uint64_t h) {
   const auto tag = static_cast<uint32_t>(h >> 32);
   for (uint64_t i = h & mask_;; i = (i + 1) & mask_) {
     const Slot& s = slots_[i];
-    if (s.flow == kNoIndex) return nullptr;
-    if (s.tag == tag && pool_[s.flow].key == key) return &pool_[s.flow];
+    if (s.flow == 0) return nullptr;
+    if (s.tag == tag && pool_[s.flow - 1].key == key) return &pool_[s.flow - 1];
   }
 }
 
@@ -82,8 +82,8 @@ Flow* FlowTable::insert(const FlowKey& key, uint64_t h) {
   const uint32_t index = freeList_.back();
   freeList_.pop_back();
   uint64_t i = h & mask_;
-  while (slots_[i].flow != kNoIndex) i = (i + 1) & mask_;
-  slots_[i] = Slot{index, static_cast<uint32_t>(h >> 32)};
+  while (slots_[i].flow != 0) i = (i + 1) & mask_;
+  slots_[i] = Slot{index + 1, static_cast<uint32_t>(h >> 32)};
   Flow& f = pool_[index];
   f = Flow{};
   f.key = key;
@@ -97,10 +97,10 @@ void FlowTable::remove(Flow* flow) {
   unlink(index);
   // Backward-shift deletion keeps linear probing correct without tombstones.
   uint64_t i = hash(flow->key) & mask_;
-  while (slots_[i].flow != index) i = (i + 1) & mask_;
+  while (slots_[i].flow != index + 1) i = (i + 1) & mask_;
   uint64_t hole = i;
-  for (uint64_t j = (hole + 1) & mask_; slots_[j].flow != kNoIndex; j = (j + 1) & mask_) {
-    const uint64_t home = hash(pool_[slots_[j].flow].key) & mask_;
+  for (uint64_t j = (hole + 1) & mask_; slots_[j].flow != 0; j = (j + 1) & mask_) {
+    const uint64_t home = hash(pool_[slots_[j].flow - 1].key) & mask_;
     // Move j into the hole if its home position is not cyclically within (hole, j].
     const bool between = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
     if (!between) {
@@ -108,7 +108,7 @@ void FlowTable::remove(Flow* flow) {
       hole = j;
     }
   }
-  slots_[hole] = Slot{kNoIndex, 0};
+  slots_[hole] = Slot{0, 0};
   freeList_.push_back(index);
   --size_;
 }

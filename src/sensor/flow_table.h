@@ -74,7 +74,7 @@ class FlowTable {
   void prefetchSlot(uint64_t hash) const { __builtin_prefetch(&slots_[hash & mask_]); }
   void prefetchFlow(uint64_t hash) const {
     const Slot& s = slots_[hash & mask_];
-    if (s.flow != kNoIndex) __builtin_prefetch(&pool_[s.flow]);
+    if (s.flow != 0) __builtin_prefetch(&pool_[s.flow - 1]);
   }
   // Inserts a new flow; precondition: not present and !full(). Returned flow is zero-initialised
   // except its key, and is at the tail of the active list.
@@ -100,7 +100,7 @@ class FlowTable {
 
  private:
   struct Slot {
-    uint32_t flow;  // kNoIndex = empty
+    uint32_t flow;  // flow index + 1; 0 = empty
     uint32_t tag;   // high hash bits, to skip most key comparisons
   };
   void unlink(uint32_t index);

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <new>
+#include <type_traits>
 
 namespace mamori::sensor {
 
@@ -18,9 +19,11 @@ class HugePageVector {
   HugePageVector(const HugePageVector&) = delete;
   HugePageVector& operator=(const HugePageVector&) = delete;
 
-  // Replaces the contents with `n` copies of `value`. Throws std::bad_alloc if the memory cannot
-  // be mapped (the bound is checked by the caller; this runs once, at start).
-  void assign(size_t n, const T& value) {
+  // Replaces the contents with `n` zero-filled elements (T must be valid as all-zero bytes, or be
+  // assigned before it is read). Anonymous memory is zero until written, so pages that are never
+  // used are never backed. Throws std::bad_alloc if the memory cannot be mapped.
+  void allocateZeroed(size_t n) {
+    static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>);
     release();
     if (n == 0) return;
     bytes_ = n * sizeof(T);
@@ -29,7 +32,6 @@ class HugePageVector {
     ::madvise(p, bytes_, MADV_HUGEPAGE);  // advisory: fine if the kernel declines
     data_ = static_cast<T*>(p);
     size_ = n;
-    for (size_t i = 0; i < n; ++i) new (data_ + i) T(value);
   }
 
   T& operator[](size_t i) { return data_[i]; }

@@ -391,6 +391,230 @@ TEST_F(LedgerTest, SecondOpenWhileLockedFails) {
   EXPECT_EQ(third->size(), 1u);
 }
 
+// ---- crash repair ----
+
+constexpr const char* kRepairHint =
+    "if the sensor crashed during a write, run `mamori ledger repair`";
+
+std::string sha256Hex(const std::string& s) {
+  return toHex(sha256(std::string_view(s)));
+}
+
+class LedgerRepairTest : public LedgerTest {
+ protected:
+  // A head for the first `size` entry lines on disk, signed with `key` (what append() would have
+  // written had it not crashed).
+  std::string headLine(uint64_t size, const SigningKey& key) const {
+    std::vector<std::string> es = lines(readFile(entries()));
+    es.resize(size);
+    SignedTreeHead h;
+    h.treeSize = size;
+    h.root = merkleRoot(es);
+    h.time = "2026-01-01T00:00:00.000000Z";
+    h.keyId = key.publicKey().keyId();
+    h.signature = key.sign(bytesOf(h.signedBytes()));
+    return h.toJson().dump();
+  }
+
+  std::vector<std::filesystem::path> quarantineFiles() const {
+    std::vector<std::filesystem::path> out;
+    for (const auto& e : std::filesystem::directory_iterator(ledgerDir())) {
+      if (e.path().filename().string().rfind("quarantine-", 0) == 0) out.push_back(e.path());
+    }
+    return out;
+  }
+
+  // Checks a repair that must remove `removed` (the exact tail bytes of entries then heads) and
+  // `removedEntries` entry lines from a ledger of `kept` good entries, then that it works again.
+  void expectRepaired(const std::string& removed, uint64_t removedEntries, uint64_t kept) {
+    auto refused = HandlingLedger::open(ledgerDir(), key_);
+    ASSERT_FALSE(refused.ok());
+    const std::string& msg = refused.error().message;
+    EXPECT_TRUE(msg.ends_with(kRepairHint)) << msg;
+
+    auto repair = repairLedger(ledgerDir(), key_);
+    ASSERT_TRUE(repair.ok()) << repair.error().message;
+    EXPECT_FALSE(repair->nothingToDo);
+    EXPECT_EQ(repair->keptEntries, kept);
+    EXPECT_EQ(repair->removedEntries, removedEntries);
+    EXPECT_EQ(repair->removedBytes, removed.size());
+
+    const std::filesystem::path q = ledgerDir() / repair->quarantineFile;
+    EXPECT_EQ(quarantineFiles(), std::vector<std::filesystem::path>{q});
+    EXPECT_EQ(readFile(q), removed);
+    struct stat st {};
+    ASSERT_EQ(::stat(q.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+    const LedgerVerification v = verify();
+    EXPECT_TRUE(v.ok) << dump(v);
+    EXPECT_EQ(v.entries, kept + 1);
+    auto read = readLedgerEntries(ledgerDir());
+    ASSERT_TRUE(read.ok());
+    const nlohmann::json& last = read->back();
+    EXPECT_EQ(last.at("type"), "ledger-repair");
+    EXPECT_EQ(last.at("seq"), kept);
+    EXPECT_EQ(last.at("removed_entries"), removedEntries);
+    EXPECT_EQ(last.at("removed_bytes"), removed.size());
+    EXPECT_EQ(last.at("removed_sha256"), sha256Hex(removed));
+    EXPECT_EQ(last.at("quarantine"), repair->quarantineFile);
+
+    {
+      auto reopened = HandlingLedger::open(ledgerDir(), key_);
+      ASSERT_TRUE(reopened.ok()) << reopened.error().message;
+      ASSERT_TRUE(reopened->append({{"after", "repair"}}).ok());
+    }
+    const LedgerVerification after = verify();
+    EXPECT_TRUE(after.ok) << dump(after);
+    EXPECT_EQ(after.entries, kept + 2);
+  }
+
+  // Tampering is refused with nothing touched.
+  void expectRefused(const std::string& fragment) {
+    const std::string entriesBefore = readFile(entries());
+    const std::string headsBefore = readFile(heads());
+    auto refused = HandlingLedger::open(ledgerDir(), key_);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().message.find(kRepairHint), std::string::npos)
+        << refused.error().message;
+    auto repair = repairLedger(ledgerDir(), key_);
+    ASSERT_FALSE(repair.ok());
+    const std::string& msg = repair.error().message;
+    EXPECT_EQ(
+        msg.rfind("ledger " + ledgerDir().string() + " does not verify in a way a crash explains: ",
+                  0),
+        0u)
+        << msg;
+    EXPECT_NE(msg.find(fragment), std::string::npos) << msg;
+    EXPECT_TRUE(msg.ends_with("; not repairing")) << msg;
+    EXPECT_EQ(readFile(entries()), entriesBefore);
+    EXPECT_EQ(readFile(heads()), headsBefore);
+    EXPECT_TRUE(quarantineFiles().empty());
+  }
+};
+
+TEST_F(LedgerRepairTest, EntryWithoutHead) {
+  fill(3);
+  const std::string line = R"({"event":"run","n":3,"seq":3,"time":"2026-01-01T00:00:00.000000Z"})"
+                           "\n";
+  writeFile(entries(), readFile(entries()) + line);
+  expectRepaired(line, 1, 3);
+}
+
+TEST_F(LedgerRepairTest, TornEntryLine) {
+  fill(3);
+  const std::string torn = R"({"event":"run","n":3,"se)";
+  writeFile(entries(), readFile(entries()) + torn);
+  expectRepaired(torn, 1, 3);
+}
+
+TEST_F(LedgerRepairTest, TornHeadLineAfterCompleteEntry) {
+  fill(2);
+  const std::string line = R"({"event":"run","n":2,"seq":2,"time":"2026-01-01T00:00:00.000000Z"})"
+                           "\n";
+  writeFile(entries(), readFile(entries()) + line);
+  // A head cut in its middle, and one written whole but for its newline: both are torn.
+  for (const std::string& tornHead : {headLine(3, key_).substr(0, 40), headLine(3, key_)}) {
+    SCOPED_TRACE(tornHead);
+    const std::string entriesBefore = readFile(entries());
+    const std::string headsBefore = readFile(heads());
+    writeFile(heads(), headsBefore + tornHead);
+    expectRepaired(line + tornHead, 1, 2);
+    // Back to the crash state for the next round (quarantine files removed).
+    writeFile(entries(), entriesBefore);
+    writeFile(heads(), headsBefore);
+    for (const auto& q : quarantineFiles()) std::filesystem::remove(q);
+  }
+}
+
+TEST_F(LedgerRepairTest, CrashInFirstAppend) {
+  { ASSERT_TRUE(HandlingLedger::open(ledgerDir(), key_).ok()); }
+  const std::string torn = R"({"type":"run-st)";
+  writeFile(entries(), torn);
+  expectRepaired(torn, 1, 0);
+}
+
+TEST_F(LedgerRepairTest, NothingToDo) {
+  fill(2);
+  const std::string entriesBefore = readFile(entries());
+  const std::string headsBefore = readFile(heads());
+  auto repair = repairLedger(ledgerDir(), key_);
+  ASSERT_TRUE(repair.ok()) << repair.error().message;
+  EXPECT_TRUE(repair->nothingToDo);
+  EXPECT_EQ(repair->keptEntries, 2u);
+  EXPECT_EQ(repair->removedEntries, 0u);
+  EXPECT_TRUE(repair->quarantineFile.empty());
+  EXPECT_EQ(readFile(entries()), entriesBefore);
+  EXPECT_EQ(readFile(heads()), headsBefore);
+  EXPECT_TRUE(quarantineFiles().empty());
+}
+
+TEST_F(LedgerRepairTest, TakesTheLedgerLock) {
+  fill(1);
+  auto open = HandlingLedger::open(ledgerDir(), key_);
+  ASSERT_TRUE(open.ok());
+  auto repair = repairLedger(ledgerDir(), key_);
+  ASSERT_FALSE(repair.ok());
+  EXPECT_NE(repair.error().message.find("in use by another process"), std::string::npos);
+}
+
+TEST_F(LedgerRepairTest, RefusesEditedEntry) {
+  fill(4);
+  std::string text = readFile(entries());
+  text[text.find("\"n\":1") + 4] = '7';
+  writeFile(entries(), text);
+  expectRefused("heads.ndjson line 2: root does not match");
+}
+
+TEST_F(LedgerRepairTest, RefusesEditedEntryEvenWithACrashTail) {
+  fill(4);
+  std::string text = readFile(entries());
+  text[text.find("\"n\":1") + 4] = '7';
+  writeFile(entries(), text + R"({"event":"run","n":4,"se)");
+  expectRefused("heads.ndjson line 2: root does not match");
+}
+
+TEST_F(LedgerRepairTest, RefusesSwappedEntries) {
+  fill(4);
+  std::vector<std::string> es = lines(readFile(entries()));
+  std::swap(es[2], es[3]);
+  writeFile(entries(), joinLines(es));
+  expectRefused("seq is 3, expected 2");
+}
+
+TEST_F(LedgerRepairTest, RefusesForgedHead) {
+  fill(3);
+  // An entry added by hand, "covered" by a head signed with another key.
+  writeFile(entries(), readFile(entries()) +
+                           R"({"event":"forged","seq":3,"time":"2026-01-01T00:00:00.000000Z"})"
+                           "\n");
+  writeFile(heads(), readFile(heads()) + headLine(4, SigningKey::generate()) + "\n");
+  expectRefused("heads.ndjson line 4: key_id");
+}
+
+TEST_F(LedgerRepairTest, RefusesBadHeadInTheMiddle) {
+  fill(3);
+  std::vector<std::string> hs = lines(readFile(heads()));
+  nlohmann::json h = nlohmann::json::parse(hs[1]);
+  h["time"] = "2001-01-01T00:00:00.000000Z";
+  hs[1] = h.dump();
+  writeFile(heads(), joinLines(hs));
+  expectRefused("heads.ndjson line 2: signature does not verify");
+}
+
+TEST_F(LedgerRepairTest, RefusesMoreUncoveredEntriesThanACrashLeaves) {
+  fill(2);
+  std::string text = readFile(entries());
+  for (int i = 2; i < 4; ++i) {
+    text += R"({"event":"run","seq":)" + std::to_string(i) +
+            R"(,"time":"2026-01-01T00:00:00.000000Z"})"
+            "\n";
+  }
+  writeFile(entries(), text);
+  expectRefused("2 entries after the last signed head");
+  expectRefused("a crash leaves at most one entry without its head");
+}
+
 TEST(SignedTreeHeadTest, JsonRoundTripAndValidation) {
   const SigningKey key = SigningKey::generate();
   SignedTreeHead h;
