@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test: the release build's suite (unit, end-to-end, fuzz corpus replays), the same suite
 # under AddressSanitizer + UndefinedBehaviorSanitizer, every libFuzzer target for a bounded time,
-# and a small run of each benchmark script so they keep working.
+# clang-tidy on the product's sources, and a small run of each benchmark script so they keep
+# working.
 #
 #   scripts/test.sh                 everything (FUZZ_SECONDS per target, default 30)
 #   scripts/test.sh --quick         release suite only
@@ -26,6 +27,10 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=cl
 cmake --build build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j "$jobs"
+
+step "clang-tidy on src/ (warnings are errors; .clang-tidy)"
+clang-tidy -p build-asan --quiet $(git ls-files 'src/*.cc') 2>&1 | grep -v "warnings generated" || true
+clang-tidy -p build-asan --quiet $(git ls-files 'src/*.cc') >/dev/null 2>&1
 
 step "libFuzzer targets, ${fuzz_seconds}s each"
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \

@@ -1,4 +1,5 @@
-// `mamori ledger verify|show|head`: the commission's view of the handling ledger.
+// `mamori ledger verify|show|head|repair`: the commission's view of the handling ledger, and the
+// audited repair of what a crash during a write leaves.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -10,6 +11,7 @@
 
 #include "cli.h"
 #include "mamori/core/ledger.h"
+#include "run_support.h"
 
 namespace mamori::cli {
 namespace {
@@ -128,6 +130,34 @@ void addLedgerCommand(CLI::App& app) {
     }
     if (last.empty()) throw Failure(dir.string() + ": the ledger has no signed head yet");
     std::cout << last << "\n";
+  });
+
+  auto* repair = ledger->add_subcommand(
+      "repair", "After a crash during a write: quarantine the unsigned tail and record the repair");
+  repair->footer(
+      "Moves the entry line left without its signed head, and any torn last line, to "
+      "DIR/quarantine-TIME.ndjson, cuts both ledger files back to what verifies, and appends a "
+      "ledger-repair entry (counts, SHA-256 and name of the quarantined bytes), signed with the "
+      "sensor's key STATE/ledger.key. A ledger that fails in any way a crash does not explain "
+      "(an altered, removed or reordered entry, a bad head) is refused and left unchanged; exit "
+      "status 1.");
+  addLocationOptions(repair, o);
+  repair->callback([] {
+    const auto dir = ledgerDir(o);
+    const LedgerRepair r =
+        repairLedger(dir, loadLedgerKey(resolveStateDir(o.state))).valueOrThrow();
+    if (r.nothingToDo) {
+      std::printf("%s: verifies (%llu entries); nothing to repair\n", dir.c_str(),
+                  static_cast<unsigned long long>(r.keptEntries));
+      return;
+    }
+    std::printf(
+        "%s: REPAIRED — kept %llu entries; moved %llu entry line(s) without a signed head and "
+        "%llu bytes in all to %s; recorded as ledger-repair entry #%llu\n",
+        dir.c_str(), static_cast<unsigned long long>(r.keptEntries),
+        static_cast<unsigned long long>(r.removedEntries),
+        static_cast<unsigned long long>(r.removedBytes), (dir / r.quarantineFile).c_str(),
+        static_cast<unsigned long long>(r.keptEntries));
   });
 }
 

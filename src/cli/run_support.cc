@@ -18,12 +18,20 @@ namespace mamori::cli {
 void syncFile(const std::filesystem::path& path) { fsyncFile(path).valueOrThrow(); }
 void syncDirectory(const std::filesystem::path& dir) { fsyncDirectory(dir).valueOrThrow(); }
 
+std::filesystem::path ledgerKeyPath(const std::filesystem::path& state) {
+  return state / "ledger.key";
+}
+
+SigningKey loadLedgerKey(const std::filesystem::path& state) {
+  return SigningKey::loadFile(ledgerKeyPath(state)).valueOrThrow();
+}
+
 HandlingLedger openSensorLedger(const std::filesystem::path& state, const std::string& ledgerDir) {
   createPrivateDirectories(state).valueOrThrow();
-  const auto keyPath = state / "ledger.key";
+  const auto keyPath = ledgerKeyPath(state);
   const auto pubPath = state / "ledger.pub";
   SigningKey key = [&] {
-    if (std::filesystem::exists(keyPath)) return SigningKey::loadFile(keyPath).valueOrThrow();
+    if (std::filesystem::exists(keyPath)) return loadLedgerKey(state);
     auto k = SigningKey::generate();
     k.saveFile(keyPath).valueOrThrow();
     return k;
@@ -43,11 +51,17 @@ std::string newRunId() {
   return toHex(bytes);
 }
 
+namespace {
+bool envIs(const char* name, std::string_view value) {
+  const char* v = std::getenv(name);  // NOLINT(concurrency-mt-unsafe): read at start-up, before threads
+  return v != nullptr && value == v;
+}
+}  // namespace
+
 Progress::Progress(bool quiet)
     : start_(nowMicros()),
       lastPrint_(start_),
-      enabled_(!quiet && (isatty(STDERR_FILENO) ||
-                          (std::getenv("MAMORI_PROGRESS") && *std::getenv("MAMORI_PROGRESS") == '1'))) {}
+      enabled_(!quiet && (isatty(STDERR_FILENO) || envIs("MAMORI_PROGRESS", "1"))) {}
 
 void Progress::maybePrint(uint64_t frames) {
   frames_ = frames;
@@ -55,14 +69,14 @@ void Progress::maybePrint(uint64_t frames) {
   if (now - lastPrint_ < 2'000'000) return;
   lastPrint_ = now;
   const double secs = static_cast<double>(now - start_) / 1e6;
-  std::fprintf(stderr, "\r%llu frames, %.0f frames/s, %.0f s   ",
-               static_cast<unsigned long long>(frames), static_cast<double>(frames) / secs, secs);
-  std::fflush(stderr);
+  (void)std::fprintf(stderr, "\r%llu frames, %.0f frames/s, %.0f s   ",
+                     static_cast<unsigned long long>(frames), static_cast<double>(frames) / secs, secs);
+  (void)std::fflush(stderr);
   printed_ = true;
 }
 
 void Progress::done() {
-  if (printed_) std::fprintf(stderr, "\n");
+  if (printed_) (void)std::fprintf(stderr, "\n");
 }
 
 }  // namespace mamori::cli

@@ -13,6 +13,11 @@ namespace mamori::cli {
 void syncFile(const std::filesystem::path& path);
 void syncDirectory(const std::filesystem::path& dir);
 
+// The sensor's ledger signing key, STATE/ledger.key; loadLedgerKey throws Failure when it is
+// missing or unreadable (only openSensorLedger creates it).
+std::filesystem::path ledgerKeyPath(const std::filesystem::path& state);
+SigningKey loadLedgerKey(const std::filesystem::path& state);
+
 // The sensor's handling ledger: DIR (default STATE/ledger), signed with STATE/ledger.key, which is
 // created on first use together with STATE/ledger.pub for the commission.
 HandlingLedger openSensorLedger(const std::filesystem::path& state, const std::string& ledgerDir);

@@ -155,8 +155,8 @@ class SelectRun {
     Progress progress(opt_.quiet);
     const int64_t processStart = nowMicros();
     if (!opt_.iface.empty()) {
-      std::signal(SIGINT, onSignal);
-      std::signal(SIGTERM, onSignal);
+      (void)std::signal(SIGINT, onSignal);
+      (void)std::signal(SIGTERM, onSignal);
       const int64_t deadline = opt_.duration > 0 ? nowMicros() + static_cast<int64_t>(opt_.duration * 1e6) : 0;
       readSource(sensor::openLiveCapture(opt_.iface, deadline).valueOrThrow(), progress, true);
     }

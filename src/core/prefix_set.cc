@@ -1,5 +1,7 @@
 #include "mamori/core/prefix_set.h"
 
+#include "mamori/core/secure_file.h"
+
 #include <algorithm>
 #include <bit>
 #include <cerrno>
@@ -325,7 +327,7 @@ PrefixSet PrefixSetBuilder::build() {
 Result<void> PrefixSetBuilder::addFile(const std::filesystem::path& path, uint32_t tag) {
   const std::string name = path.string();
   std::ifstream in(path, std::ios::binary);
-  if (!in) return makeError(name + ": cannot open: " + std::strerror(errno));
+  if (!in) return makeError(name + ": cannot open: " + errnoText(errno));
   std::string line;
   size_t lineNo = 0;
   while (std::getline(in, line)) {

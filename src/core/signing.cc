@@ -14,7 +14,7 @@ namespace mamori {
 namespace {
 
 // PEM key files are a few hundred bytes; anything much larger is not a key.
-constexpr size_t kMaxKeyFileBytes = 64 * 1024;
+constexpr size_t kMaxKeyFileBytes = size_t{64} * 1024;
 
 struct PkeyDeleter {
   void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }

@@ -65,7 +65,7 @@ Result<int64_t> parseRfc3339(std::string_view s) {
         !digits(s, pos + 4, 2, om) || oh > 23 || om > 59) {
       return bad();
     }
-    offsetSeconds = (oh * 3600 + om * 60) * (s[pos] == '+' ? 1 : -1);
+    offsetSeconds = (int64_t{oh} * 3600 + int64_t{om} * 60) * (s[pos] == '+' ? 1 : -1);
     pos += 6;
   } else {
     return bad();
@@ -73,7 +73,8 @@ Result<int64_t> parseRfc3339(std::string_view s) {
   if (pos != s.size()) return bad();
   const int64_t days =
       daysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
-  const int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offsetSeconds;
+  const int64_t secs =
+      days * 86400 + int64_t{hour} * 3600 + int64_t{minute} * 60 + second - offsetSeconds;
   return secs * 1'000'000 + fraction;
 }
 

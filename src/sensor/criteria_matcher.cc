@@ -133,7 +133,7 @@ void CriteriaMatcher::scanBlock(std::span<const uint8_t> bytes, uint64_t& mask) 
 }
 
 size_t CriteriaMatcher::memoryBytes() const {
-  size_t n = addresses_.memoryBytes() + domains_.memoryBytes() + 3 * 65536 * sizeof(uint64_t);
+  size_t n = addresses_.memoryBytes() + domains_.memoryBytes() + size_t{3} * 65536 * sizeof(uint64_t);
   size_t dbSize = 0;
   if (streamDb_ && hs_database_size(streamDb_, &dbSize) == HS_SUCCESS) n += dbSize;
   if (blockDb_ && hs_database_size(blockDb_, &dbSize) == HS_SUCCESS) n += dbSize;

@@ -17,6 +17,7 @@
 #include <cstring>
 
 #include "mamori/core/crypto.h"
+#include "mamori/core/secure_file.h"
 #include "mamori/core/time.h"
 #include "mamori/sensor/decoder.h"
 
@@ -266,7 +267,7 @@ Result<std::unique_ptr<PacketSource>> openCaptureFile(const std::string& path) {
   const std::string name = isStdin ? "<stdin>" : path;
   const int fd = isStdin ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    return makeError(fmt::format("{}: cannot open capture: {}", name, std::strerror(errno)));
+    return makeError(fmt::format("{}: cannot open capture: {}", name, errnoText(errno)));
   }
   auto stream = std::make_unique<HashingStream>();
   stream->fd = fd;
@@ -277,12 +278,12 @@ Result<std::unique_ptr<PacketSource>> openCaptureFile(const std::string& path) {
     if (!isStdin) ::close(fd);
     return makeError(fmt::format("{}: cannot open capture stream", name));
   }
-  std::setvbuf(wrapped, nullptr, _IOFBF, 1 << 20);  // read (and hash) in 1 MiB chunks
+  (void)std::setvbuf(wrapped, nullptr, _IOFBF, 1 << 20);  // read (and hash) in 1 MiB chunks
   char errbuf[PCAP_ERRBUF_SIZE] = {};
   pcap_t* pcap =
       pcap_fopen_offline_with_tstamp_precision(wrapped, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
   if (pcap == nullptr) {
-    std::fclose(wrapped);
+    (void)std::fclose(wrapped);
     return makeError(fmt::format("{}: not a readable pcap or pcapng capture: {}", name, errbuf));
   }
   const int dlt = pcap_datalink(pcap);

@@ -21,7 +21,7 @@
 namespace mamori::sensor {
 namespace {
 
-constexpr size_t kMaxAppBuffer = 16 * 1024;  // enough for any real ClientHello or request head
+constexpr size_t kMaxAppBuffer = size_t{16} * 1024;  // enough for any real ClientHello or request head
 constexpr size_t kMaxHeldSegments = 8;       // out-of-order segments held per direction
 constexpr size_t kMaxDnsQuestions = 8;
 constexpr size_t kMaxDnsAnswers = 16;

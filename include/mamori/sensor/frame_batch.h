@@ -14,7 +14,7 @@ namespace mamori::sensor {
 class FrameBatch {
  public:
   static constexpr size_t kMaxFrames = 256;
-  static constexpr size_t kArenaBytes = 512 * 1024;
+  static constexpr size_t kArenaBytes = size_t{512} * 1024;
 
   struct Frame {
     int64_t tsMicros;
