@@ -29,8 +29,10 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
   ctest --test-dir build-asan --output-on-failure -j "$jobs"
 
 step "clang-tidy on src/ (warnings are errors; .clang-tidy)"
-clang-tidy -p build-asan --quiet $(git ls-files 'src/*.cc') 2>&1 | grep -v "warnings generated" || true
-clang-tidy -p build-asan --quiet $(git ls-files 'src/*.cc') >/dev/null 2>&1
+if ! clang-tidy -p build-asan --quiet $(git ls-files 'src/*.cc') > build-asan/clang-tidy.log 2>&1; then
+  grep -v "warnings generated" build-asan/clang-tidy.log
+  exit 1
+fi
 
 step "libFuzzer targets, ${fuzz_seconds}s each"
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
