@@ -445,7 +445,7 @@ TEST_F(SelectE2E, CorruptTruncatedAndUnknownCapturesFailClearlyAndAreLedgeredInc
 TEST_F(SelectE2E, UsageErrorsAndHelp) {
   EXPECT_EQ(run(kBin + " --help").exitCode, 0);
   for (const char* sub : {"select", "keys gen", "order sign", "order verify", "ledger verify",
-                          "ledger show", "ledger head"}) {
+                          "ledger show", "ledger head", "ledger repair"}) {
     auto r = run(kBin + " " + sub + " --help");
     EXPECT_EQ(r.exitCode, 0) << sub;
     EXPECT_NE(r.output.find("Usage"), std::string::npos) << sub;
