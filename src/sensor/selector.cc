@@ -220,7 +220,7 @@ struct Selector::Impl {
         requeue(f, f->list);
         continue;
       }
-      endFlow(*f, (f->tcpFlags[0] | f->tcpFlags[1]) & kTcpRst ? FlowEnd::kRst : FlowEnd::kFin);
+      endFlow(*f, closedBy(*f));
     }
     while (Flow* f = flows.oldest(FlowList::kActive)) {
       if (now - f->touched < config.idleTimeoutMicros) break;
@@ -230,6 +230,10 @@ struct Selector::Impl {
       }
       endFlow(*f, FlowEnd::kIdle);
     }
+  }
+
+  static FlowEnd closedBy(const Flow& f) {
+    return ((f.tcpFlags[0] | f.tcpFlags[1]) & kTcpRst) ? FlowEnd::kRst : FlowEnd::kFin;
   }
 
   void requeue(Flow* f, FlowList list) {
@@ -497,12 +501,12 @@ struct Selector::Impl {
   }
 
   void endFlow(Flow& f, FlowEnd why) {
-    releaseInspectionMetadata(f, why);
+    decideFlow(f, why);
     flows.remove(&f);
   }
 
   // Decides the flow: a record if selected, a count if not; then frees its inspection state.
-  void releaseInspectionMetadata(Flow& f, FlowEnd why) {
+  void decideFlow(Flow& f, FlowEnd why) {
     Inspection* in = f.inspection != kNoIndex ? &inspections[f.inspection] : nullptr;
     if (in != nullptr) {
       for (auto& d : in->dir) {
@@ -586,7 +590,7 @@ struct Selector::Impl {
   void finish() {
     flushPending();
     while (Flow* f = flows.oldest(FlowList::kClosing)) {
-      endFlow(*f, (f->tcpFlags[0] | f->tcpFlags[1]) & kTcpRst ? FlowEnd::kRst : FlowEnd::kFin);
+      endFlow(*f, closedBy(*f));
     }
     while (Flow* f = flows.oldest(FlowList::kActive)) endFlow(*f, FlowEnd::kEndOfInput);
     counts.anomalies = decoder.anomalies();
