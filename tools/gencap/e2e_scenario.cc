@@ -226,6 +226,15 @@ Flow f2TlsSplit(std::string_view canary, Rng rng) {
   return f;
 }
 
+// One DNS query datagram and its response.
+void addDnsExchange(Flow& f, uint16_t queryIpId, const Bytes& query, const Bytes& response) {
+  Bytes packet;
+  buildUdp(packet, f.ipParams(true, queryIpId, 0), f.sport, f.dport, query);
+  f.add(true, packet);
+  buildUdp(packet, f.ipParams(false, 0x0000, 0), f.dport, f.sport, response);
+  f.add(false, packet);
+}
+
 Flow f3Dns(std::string_view canary) {
   Flow f{3, "udp", addr("192.0.2.20"), addr("198.51.100.53"), 53000, 53, "dns"};
   f.details = {{"dns_id", 0x1234},
@@ -248,11 +257,7 @@ Flow f3Dns(std::string_view canary) {
   appendTxtString(response, "v=mamori1 " + std::string(canary));
   finishDnsRecord(response, rd);
   appendDnsOpt(response, "");
-  Bytes packet;
-  buildUdp(packet, f.ipParams(true, 0x3a01, 0), f.sport, f.dport, query);
-  f.add(true, packet);
-  buildUdp(packet, f.ipParams(false, 0x0000, 0), f.dport, f.sport, response);
-  f.add(false, packet);
+  addDnsExchange(f, 0x3a01, query, response);
   return f;
 }
 
@@ -403,11 +408,7 @@ Flow f10DnsPtr(std::string_view canary) {
   for (uint32_t v : {2026092101U, 7200U, 3600U, 604800U, 3600U}) put32(response, v);
   finishDnsRecord(response, rd);
   appendDnsOpt(response, canary);
-  Bytes packet;
-  buildUdp(packet, f.ipParams(true, 0x3a02, 0), f.sport, f.dport, query);
-  f.add(true, packet);
-  buildUdp(packet, f.ipParams(false, 0x0000, 0), f.dport, f.sport, response);
-  f.add(false, packet);
+  addDnsExchange(f, 0x3a02, query, response);
   return f;
 }
 
