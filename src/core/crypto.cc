@@ -18,13 +18,6 @@ EVP_MD_CTX* mdCtx(void* p) {
   return static_cast<EVP_MD_CTX*>(p);
 }
 
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 int base64Value(char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
   if (c >= 'a' && c <= 'z') return c - 'a' + 26;
@@ -98,8 +91,8 @@ Result<std::vector<uint8_t>> fromHex(std::string_view hex) {
   std::vector<uint8_t> out;
   out.reserve(hex.size() / 2);
   for (size_t i = 0; i < hex.size(); i += 2) {
-    const int hi = hexValue(hex[i]);
-    const int lo = hexValue(hex[i + 1]);
+    const int hi = hexDigitValue(hex[i]);
+    const int lo = hexDigitValue(hex[i + 1]);
     if (hi < 0 || lo < 0) {
       return makeError("invalid hex digit at offset " + std::to_string(hi < 0 ? i : i + 1));
     }

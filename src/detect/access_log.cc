@@ -1,4 +1,5 @@
 #include "mamori/detect/access_log.h"
+#include "mamori/core/crypto.h"
 
 #include <cmath>
 #include <limits>
@@ -92,13 +93,6 @@ Result<int64_t> parseBytes(std::string_view s) {
   return makeError("bad response size " + quoteText(s));
 }
 
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Undoes the escaping Apache (\" \\ \xhh) and nginx (\xhh) apply to quoted fields, giving back
 // the bytes the client sent. Other backslash sequences (\n, \t) are kept as written.
 std::string unescapeLogField(std::string_view s) {
@@ -113,9 +107,9 @@ std::string unescapeLogField(std::string_view s) {
     if (next == '"' || next == '\\') {
       out += next;
       ++i;
-    } else if (next == 'x' && i + 3 < s.size() && hexValue(s[i + 2]) >= 0 &&
-               hexValue(s[i + 3]) >= 0) {
-      out += static_cast<char>(hexValue(s[i + 2]) * 16 + hexValue(s[i + 3]));
+    } else if (next == 'x' && i + 3 < s.size() && hexDigitValue(s[i + 2]) >= 0 &&
+               hexDigitValue(s[i + 3]) >= 0) {
+      out += static_cast<char>(hexDigitValue(s[i + 2]) * 16 + hexDigitValue(s[i + 3]));
       i += 3;
     } else {
       out += s[i];

@@ -1,4 +1,5 @@
 #include "mamori/detect/normalize.h"
+#include "mamori/core/crypto.h"
 
 #include <array>
 
@@ -8,13 +9,6 @@ namespace {
 // Every decoding step below rewrites the string in place: each escape is at least as long as the
 // bytes it stands for, so the write index never passes the read index and no scratch buffer is
 // needed.
-
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 bool isSurrogate(uint32_t cp) {
   return cp >= 0xD800 && cp <= 0xDFFF;
@@ -57,8 +51,8 @@ bool percentDecode(std::string& s, DecodeStats& stats) {
   for (std::size_t r = 0; r < n;) {
     if (s[r] == '%') {
       if (r + 2 < n) {
-        const int hi = hexValue(s[r + 1]);
-        const int lo = hexValue(s[r + 2]);
+        const int hi = hexDigitValue(s[r + 1]);
+        const int lo = hexDigitValue(s[r + 2]);
         if (hi >= 0 && lo >= 0) {
           s[w++] = static_cast<char>(static_cast<unsigned char>(hi * 16 + lo));
           r += 3;
@@ -70,7 +64,7 @@ bool percentDecode(std::string& s, DecodeStats& stats) {
         uint32_t cp = 0;
         bool ok = true;
         for (std::size_t k = 2; k < 6; ++k) {
-          const int v = hexValue(s[r + k]);
+          const int v = hexDigitValue(s[r + k]);
           if (v < 0) {
             ok = false;
             break;
@@ -194,7 +188,7 @@ bool decodeEntityAt(std::string& s, std::size_t r, std::size_t w, std::size_t& c
     uint32_t cp = 0;
     bool tooBig = false;
     for (; i < n; ++i) {
-      const int v = hex ? hexValue(s[i]) : (s[i] >= '0' && s[i] <= '9' ? s[i] - '0' : -1);
+      const int v = hex ? hexDigitValue(s[i]) : (s[i] >= '0' && s[i] <= '9' ? s[i] - '0' : -1);
       if (v < 0) break;
       if (!tooBig) {
         cp = cp * (hex ? 16u : 10u) + static_cast<uint32_t>(v);

@@ -1,4 +1,5 @@
 #include "deidentify.h"
+#include "mamori/core/crypto.h"
 
 #include <fmt/format.h>
 
@@ -31,13 +32,6 @@ std::vector<std::string_view> labels(std::string_view s) {
   return out;
 }
 
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 }  // namespace
 
 Result<IpAddress> addressFromReverseName(std::string_view name) {
@@ -65,8 +59,8 @@ Result<IpAddress> addressFromReverseName(std::string_view name) {
     Uint128 v = 0;
     for (size_t i = 0; i < 32; ++i) {
       const auto part = parts[31 - i];
-      if (part.size() != 1 || hexValue(part[0]) < 0) return makeError("bad IPv6 reverse label");
-      v = (v << 4) | static_cast<Uint128>(hexValue(part[0]));
+      if (part.size() != 1 || hexDigitValue(part[0]) < 0) return makeError("bad IPv6 reverse label");
+      v = (v << 4) | static_cast<Uint128>(hexDigitValue(part[0]));
     }
     return IpAddress::v6(v);
   }

@@ -32,6 +32,13 @@ class Sha256 {
 };
 
 std::string toHex(std::span<const uint8_t> bytes);
+// The value of one hex digit (either case), or -1 if `c` is not one.
+constexpr int hexDigitValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
 Result<std::vector<uint8_t>> fromHex(std::string_view hex);
 std::string base64Encode(std::span<const uint8_t> bytes);
 Result<std::vector<uint8_t>> base64Decode(std::string_view text);
