@@ -4,9 +4,14 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(OPENSSL REQUIRED IMPORTED_TARGET libcrypto>=3.0)   # Ed25519, AES, SHA-256
 pkg_check_modules(PCAP REQUIRED IMPORTED_TARGET libpcap)              # pcap/pcapng/live capture
 pkg_check_modules(HS REQUIRED IMPORTED_TARGET libhs)                  # vectorscan: payload patterns
+pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus)       # policy files
 find_package(nlohmann_json 3.10 REQUIRED)                             # JSON records, orders
 find_package(fmt REQUIRED)                                            # formatting
 find_package(CLI11 CONFIG REQUIRED)                                   # command line
 if(MAMORI_TESTS)
   find_package(GTest REQUIRED)
+endif()
+if(MAMORI_BENCH)
+  # The detection benchmark's peer: ModSecurity v3 with the OWASP Core Rule Set (modsecurity-crs).
+  pkg_check_modules(MODSECURITY IMPORTED_TARGET modsecurity)
 endif()

@@ -20,7 +20,8 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libssl-dev            # Ed25519 signatures, AES (Crypto-PAn), SHA-256
   libpcap-dev           # pcap/pcapng files and live capture
-  libvectorscan-dev     # payload pattern criteria (Hyperscan API)
+  libvectorscan-dev     # payload pattern criteria, detection signatures (Hyperscan API)
+  libtomlplusplus-dev   # policy files (detect noise policy)
   nlohmann-json3-dev    # JSON orders, records, ledger
   libfmt-dev            # formatting
   libcli11-dev          # command line
@@ -33,6 +34,7 @@ if [ "$want_tests" = 1 ]; then
     tshark tcpdump             # peers in bench/, capture cross-checks in tests
     iproute2                   # network namespaces for live-capture tests
     time                       # peak memory in bench/
+    libmodsecurity-dev modsecurity-crs  # detection benchmark peer: ModSecurity v3 + OWASP CRS
   )
 fi
 

@@ -58,19 +58,20 @@ bool envIs(const char* name, std::string_view value) {
 }
 }  // namespace
 
-Progress::Progress(bool quiet)
-    : start_(nowMicros()),
+Progress::Progress(bool quiet, const char* unit)
+    : unit_(unit),
+      start_(nowMicros()),
       lastPrint_(start_),
       enabled_(!quiet && (isatty(STDERR_FILENO) || envIs("MAMORI_PROGRESS", "1"))) {}
 
-void Progress::maybePrint(uint64_t frames) {
-  frames_ = frames;
+void Progress::maybePrint(uint64_t count) {
+  count_ = count;
   const int64_t now = nowMicros();
   if (now - lastPrint_ < 2'000'000) return;
   lastPrint_ = now;
   const double secs = static_cast<double>(now - start_) / 1e6;
-  (void)std::fprintf(stderr, "\r%llu frames, %.0f frames/s, %.0f s   ",
-                     static_cast<unsigned long long>(frames), static_cast<double>(frames) / secs, secs);
+  (void)std::fprintf(stderr, "\r%llu %s, %.0f %s/s, %.0f s   ", static_cast<unsigned long long>(count),
+                     unit_, static_cast<double>(count) / secs, unit_, secs);
   (void)std::fflush(stderr);
   printed_ = true;
 }

@@ -29,17 +29,19 @@ std::string newRunId();
 // MAMORI_PROGRESS=1 — so long runs show life without flooding logs.
 class Progress {
  public:
-  explicit Progress(bool quiet);
-  void tick(uint64_t frames) {
-    if (enabled_ && frames - frames_ >= 0x10000) maybePrint(frames);
+  // `unit` names what is counted ("frames", "lines"); it must outlive the Progress.
+  explicit Progress(bool quiet, const char* unit = "frames");
+  void tick(uint64_t count) {
+    if (enabled_ && count - count_ >= 0x4000) maybePrint(count);
   }
   void done();
 
  private:
-  void maybePrint(uint64_t frames);
+  void maybePrint(uint64_t count);
+  const char* unit_;
   int64_t start_;
   int64_t lastPrint_;
-  uint64_t frames_ = 0;
+  uint64_t count_ = 0;
   bool enabled_;
   bool printed_ = false;
 };

@@ -273,6 +273,23 @@ void normalizeValue(std::string_view raw, ValueKind kind, std::string& out, Deco
   for (char& c : out) c = lowerAscii(c);
 }
 
+namespace {
+// "http://host:port/p?q" (absolute-form, sent to proxies) -> "/p?q"; "http://host?q" -> "?q".
+// Only the two web schemes: anything else is left for the classifiers to see whole.
+std::string_view stripAbsoluteForm(std::string_view t) {
+  std::size_t schemeEnd = 0;
+  if (t.size() >= 7 && equalsIgnoreCase(t.substr(0, 7), "http://")) {
+    schemeEnd = 7;
+  } else if (t.size() >= 8 && equalsIgnoreCase(t.substr(0, 8), "https://")) {
+    schemeEnd = 8;
+  } else {
+    return t;
+  }
+  const std::size_t end = t.find_first_of("/?", schemeEnd);
+  return end == std::string_view::npos ? std::string_view("/") : t.substr(end);
+}
+}  // namespace
+
 void normalizeTarget(std::string_view rawTarget, NormalizedRequest& out) {
   out.decodedPath.clear();
   out.path.clear();
@@ -283,6 +300,7 @@ void normalizeTarget(std::string_view rawTarget, NormalizedRequest& out) {
     rawTarget = rawTarget.substr(0, kMaxTargetBytes);
     stats.truncated = true;
   }
+  rawTarget = stripAbsoluteForm(rawTarget);
   const std::size_t q = rawTarget.find('?');
   out.hasQuery = q != std::string_view::npos;
   const std::string_view rawPath = out.hasQuery ? rawTarget.substr(0, q) : rawTarget;

@@ -258,3 +258,19 @@ TEST(NormalizeTest, ValueKinds) {
 
 }  // namespace
 }  // namespace mamori::detect
+
+namespace mamori::detect {
+namespace {
+
+TEST(NormalizeTest, AbsoluteFormIsReducedToPathAndQuery) {
+  EXPECT_EQ(norm("http://www.example.jp:8080/a/../../etc/passwd?x=1").combined,
+            "/a/../../etc/passwd?x=1");
+  EXPECT_EQ(norm("HTTPS://example.jp").combined, "/");
+  EXPECT_EQ(norm("http://example.jp?q=%27").combined, "?q='");
+  // Other schemes stay whole: "gopher://" in a target is itself worth a classifier's look.
+  EXPECT_EQ(norm("gopher://127.0.0.1:6379/_info").decodedPath, "gopher:/127.0.0.1:6379/_info");
+  EXPECT_EQ(norm("/p?next=http://evil.example/").combined, "/p?next=http://evil.example/");
+}
+
+}  // namespace
+}  // namespace mamori::detect

@@ -3,6 +3,8 @@
 // attack.
 //
 // Contract of normalizeTarget():
+//  - An absolute-form target ("http://host/p?q", as sent to proxies) is reduced to its path and
+//    query first ("/p?q"); other schemes are left whole for the classifiers to see.
 //  - The raw target is split at its first raw '?' BEFORE decoding: an encoded "%3f" in the path
 //    stays part of the path, as the server would see it.
 //  - Each part is decoded in rounds until a round changes nothing (a fixed point) or
