@@ -49,6 +49,7 @@ int main(int argc, char** argv) try {
   mamori::cli::addKeysCommand(app);
   mamori::cli::addOrderCommand(app);
   mamori::cli::addLedgerCommand(app);
+  mamori::cli::addDetectCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

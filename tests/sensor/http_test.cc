@@ -201,6 +201,147 @@ TEST(HttpLooksLike, Detection) {
   EXPECT_FALSE(looksLikeHttpRequest(bytesOf("ABCDEFGHIJKLMNOPQ /")));
 }
 
+// ---- whole message heads -------------------------------------------------------------------
+
+HeadParse request(std::string_view s, HttpRequestMessageHead& out, size_t max = 16384) {
+  return parseRequestMessageHead(bytesOf(s), max, out);
+}
+HeadParse response(std::string_view s, HttpResponseHead& out, size_t max = 16384) {
+  return parseResponseHead(bytesOf(s), max, out);
+}
+
+TEST(HttpMessageHead, RequestFields) {
+  HttpRequestMessageHead h;
+  const std::string_view req =
+      "GET /a/../etc/passwd?x=%27 HTTP/1.0\r\nHOST: Www.Example.com:8080\r\n"
+      "user-agent:  Mozilla/5.0 (X11) \t\r\nReferer: http://r.test/?q=1\r\n"
+      "User-Agent: second\r\n\r\nBODY";
+  ASSERT_EQ(request(req, h), HeadParse::kOk);
+  EXPECT_EQ(h.method, "GET");
+  EXPECT_EQ(h.target, "/a/../etc/passwd?x=%27");
+  EXPECT_EQ(h.protocol, "HTTP/1.0");
+  EXPECT_EQ(h.host, "www.example.com");
+  EXPECT_EQ(h.userAgent, "Mozilla/5.0 (X11)");  // the first one, trimmed
+  EXPECT_EQ(h.referer, "http://r.test/?q=1");
+  EXPECT_EQ(h.contentLength, -1);
+  EXPECT_FALSE(h.chunked);
+  EXPECT_EQ(h.headBytes, req.size() - 4);  // up to and including the empty line
+}
+
+TEST(HttpMessageHead, RequestFraming) {
+  HttpRequestMessageHead h;
+  ASSERT_EQ(request("POST / HTTP/1.1\r\nContent-Length: 42\r\n\r\n", h), HeadParse::kOk);
+  EXPECT_EQ(h.contentLength, 42);
+  // RFC 9110 8.6: a list of identical values is the same length.
+  ASSERT_EQ(request("POST / HTTP/1.1\r\nContent-Length: 7, 7\r\nContent-Length: 7\r\n\r\n", h),
+            HeadParse::kOk);
+  EXPECT_EQ(h.contentLength, 7);
+  ASSERT_EQ(request("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n"
+                    "Transfer-Encoding: Chunked\r\nContent-Length: 3\r\n\r\n",
+                    h),
+            HeadParse::kOk);
+  EXPECT_TRUE(h.chunked);
+  EXPECT_FALSE(h.otherCoding);
+  ASSERT_EQ(request("POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", h),
+            HeadParse::kOk);
+  EXPECT_FALSE(h.chunked);
+  EXPECT_TRUE(h.otherCoding);
+  ASSERT_EQ(request("PUT / HTTP/1.1\r\nExpect: 100-Continue\r\n\r\n", h), HeadParse::kOk);
+  EXPECT_TRUE(h.expectContinue);
+  // Smuggling-shaped lengths are refused, not guessed.
+  for (const std::string_view bad : {
+           "POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+           "POST / HTTP/1.1\r\nContent-Length: 5, 6\r\n\r\n",
+           "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
+           "POST / HTTP/1.1\r\nContent-Length: 0x10\r\n\r\n",
+           "POST / HTTP/1.1\r\nContent-Length:\r\n\r\n",
+           "POST / HTTP/1.1\r\nContent-Length: 1234567890123456789\r\n\r\n",
+       }) {
+    EXPECT_EQ(request(bad, h), HeadParse::kBad) << bad;
+  }
+}
+
+TEST(HttpMessageHead, RequestLimitsAndPrefixes) {
+  HttpRequestMessageHead h;
+  const std::string req = "GET /x HTTP/1.1\r\nHost: a.test\r\nCookie: c=1\r\n\r\n";
+  for (size_t n = 0; n < req.size(); ++n) {
+    ASSERT_EQ(request(std::string_view(req).substr(0, n), h), HeadParse::kNeedMore) << n;
+  }
+  EXPECT_EQ(request(req, h, req.size()), HeadParse::kOk);  // exactly at the limit
+  EXPECT_EQ(request(req, h, req.size() - 1), HeadParse::kTooLarge);
+  EXPECT_EQ(request("get / HTTP/1.1\r\n\r\n", h), HeadParse::kBad);
+  EXPECT_EQ(request("GET / HTTP/2.0\r\n\r\n", h), HeadParse::kBad);
+}
+
+TEST(HttpMessageHead, Response) {
+  HttpResponseHead h;
+  const std::string_view notFound =
+      "HTTP/1.1 404 Not Found\r\nContent-Length: 12\r\nConnection: keep-alive, Close\r\n\r\n"
+      "not found...";
+  ASSERT_EQ(response(notFound, h), HeadParse::kOk);
+  EXPECT_EQ(h.protocol, "HTTP/1.1");
+  EXPECT_EQ(h.status, 404);
+  EXPECT_EQ(h.contentLength, 12);
+  EXPECT_TRUE(h.connectionClose);
+  EXPECT_EQ(h.headBytes, notFound.find("not found"));
+  ASSERT_EQ(response("HTTP/1.0 200\n\n", h), HeadParse::kOk);  // no reason phrase, bare LF
+  EXPECT_EQ(h.status, 200);
+  EXPECT_EQ(h.contentLength, -1);
+  EXPECT_FALSE(h.connectionClose);
+  ASSERT_EQ(response("HTTP/1.1 200 \r\nTransfer-Encoding: chunked\r\n\r\n", h), HeadParse::kOk);
+  EXPECT_TRUE(h.chunked);
+  // A non-chunked final coding: the body runs to the close, whatever Content-Length says.
+  ASSERT_EQ(response("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nContent-Length: 9\r\n\r\n", h),
+            HeadParse::kOk);
+  EXPECT_FALSE(h.chunked);
+  EXPECT_EQ(h.contentLength, -1);
+  for (const std::string_view bad :
+       {"HTTP/1.1 20 OK\r\n\r\n", "HTTP/1.1 2000 OK\r\n\r\n", "HTTP/1.1 099 X\r\n\r\n",
+        "HTTP/2 200 OK\r\n\r\n", "HTTP/1.1  200 OK\r\n\r\n", "GET / HTTP/1.1\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n"}) {
+    EXPECT_EQ(response(bad, h), HeadParse::kBad) << bad;
+  }
+  const std::string ok = "HTTP/1.1 301 Moved\r\nLocation: /\r\n\r\n";
+  for (size_t n = 0; n < ok.size(); ++n) {
+    ASSERT_EQ(response(std::string_view(ok).substr(0, n), h), HeadParse::kNeedMore) << n;
+  }
+  EXPECT_EQ(response(ok, h, 10), HeadParse::kTooLarge);
+}
+
+TEST(HttpMessageHead, LooksLikeResponse) {
+  EXPECT_TRUE(looksLikeHttpResponse(bytesOf("HTTP/1.1 200 OK")));
+  EXPECT_TRUE(looksLikeHttpResponse(bytesOf("HT")));
+  EXPECT_FALSE(looksLikeHttpResponse(bytesOf("")));
+  EXPECT_FALSE(looksLikeHttpResponse(bytesOf("HTTP/2 200")));
+  EXPECT_FALSE(looksLikeHttpResponse(bytesOf("GET / HTTP/1.1")));
+}
+
+TEST(HttpMessageHead, ChunkSizeLines) {
+  uint64_t size = 0;
+  size_t line = 0;
+  const auto chunk = [&](std::string_view s, size_t max = 64) {
+    return parseChunkSizeLine(bytesOf(s), max, size, line);
+  };
+  ASSERT_EQ(chunk("1a\r\nxyz"), HeadParse::kOk);
+  EXPECT_EQ(size, 26U);
+  EXPECT_EQ(line, 4U);
+  ASSERT_EQ(chunk("FF ; name=\"v\"\r\n"), HeadParse::kOk);  // RFC 9112 7.1.1 extension, BWS
+  EXPECT_EQ(size, 255U);
+  EXPECT_EQ(line, 15U);
+  ASSERT_EQ(chunk("0\n"), HeadParse::kOk);
+  EXPECT_EQ(size, 0U);
+  EXPECT_EQ(line, 2U);
+  ASSERT_EQ(chunk("fffffffffffffff\r\n"), HeadParse::kOk);  // 15 digits: the largest accepted
+  EXPECT_EQ(size, 0xfffffffffffffffULL);
+  EXPECT_EQ(chunk("1000000000000000\r\n"), HeadParse::kBad);  // 16 digits
+  EXPECT_EQ(chunk("\r\n"), HeadParse::kBad);
+  EXPECT_EQ(chunk("-1\r\n"), HeadParse::kBad);
+  EXPECT_EQ(chunk("1g\r\n"), HeadParse::kBad);
+  EXPECT_EQ(chunk("1a"), HeadParse::kNeedMore);
+  EXPECT_EQ(chunk("1a\r"), HeadParse::kNeedMore);
+  EXPECT_EQ(chunk("1a;" + std::string(100, 'e') + "\r\n"), HeadParse::kTooLarge);
+}
+
 // The committed fuzz seed corpus (tests/fuzz/corpus/<name>/<file>).
 std::vector<uint8_t> seed(const char* dir, const char* file) {
   std::ifstream in(std::string(MAMORI_SOURCE_DIR) + "/tests/fuzz/corpus/" + dir + "/" + file,

@@ -1,8 +1,8 @@
 // mamori-gencap: deterministic capture generator for the end-to-end tests and the benchmark.
 // Exit status: 0 success, 1 runtime failure (I/O), 2 bad arguments.
 #include <CLI/CLI.hpp>
-
 #include <exception>
+#include <initializer_list>
 #include <iostream>
 #include <string>
 
@@ -32,15 +32,18 @@ int main(int argc, char** argv) {
   mamori::gencap::CommonOptions common;
   mamori::gencap::E2eOptions e2e;
   mamori::gencap::LoadOptions load;
+  mamori::gencap::HttpOptions http;
   std::string scenario;
 
   CLI::App app{
       "mamori-gencap: writes a deterministic pcap/pcapng capture (same arguments, same bytes).\n"
       "Every packet with a transport payload carries the canary string."};
   app.set_help_flag("--help,-h", "Print this help and exit");
-  app.add_option("--scenario", scenario, "e2e (eleven fixed flows) or load (benchmark traffic)")
+  app.add_option("--scenario", scenario,
+                 "e2e (eleven fixed flows), load (benchmark traffic) or http (one connection per "
+                 "access-log line)")
       ->required()
-      ->check(CLI::IsMember({"e2e", "load"}));
+      ->check(CLI::IsMember({"e2e", "load", "http"}));
   app.add_option("--out", common.out, "Output capture file")->required();
   std::string format = "pcap";
   std::string link = "ethernet";
@@ -80,6 +83,9 @@ int main(int argc, char** argv) {
                                           "load: domain criteria in the order")
                                ->capture_default_str();
 
+  auto* requests = app.add_option("--requests", http.requests,
+                                  "http: Apache/nginx combined access log to replay as traffic");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -97,9 +103,29 @@ int main(int argc, char** argv) {
     std::cerr << "mamori-gencap: --canary must be 1-200 characters from A-Z a-z 0-9 - . _ ~\n";
     return 2;
   }
-  if (scenario == "e2e") {
-    for (const CLI::Option* o :
-         {packets, flows, concurrent, domestic, indicatorsOut, indicatorIps, indicatorDomains}) {
+  const std::initializer_list<const CLI::Option*> loadOnly = {
+      packets, flows, concurrent, domestic, indicatorsOut, indicatorIps, indicatorDomains};
+  if (scenario != "http" && requests->count() > 0) {
+    std::cerr << "mamori-gencap: --requests applies only to --scenario http\n";
+    return 2;
+  }
+  if (scenario == "http") {
+    for (const CLI::Option* o : loadOnly) {
+      if (o->count() > 0) {
+        std::cerr << "mamori-gencap: " << o->get_name() << " applies only to --scenario load\n";
+        return 2;
+      }
+    }
+    if (manifest->count() > 0) {
+      std::cerr << "mamori-gencap: --manifest applies only to --scenario e2e\n";
+      return 2;
+    }
+    if (requests->count() == 0) {
+      std::cerr << "mamori-gencap: --scenario http needs --requests LOG\n";
+      return 2;
+    }
+  } else if (scenario == "e2e") {
+    for (const CLI::Option* o : loadOnly) {
       if (o->count() > 0) {
         std::cerr << "mamori-gencap: " << o->get_name() << " applies only to --scenario load\n";
         return 2;
@@ -116,6 +142,8 @@ int main(int argc, char** argv) {
   try {
     if (scenario == "e2e") {
       mamori::gencap::runE2e(common, e2e);
+    } else if (scenario == "http") {
+      mamori::gencap::runHttp(common, http);
     } else {
       mamori::gencap::runLoad(common, load);
     }

@@ -33,6 +33,10 @@ struct LoadOptions {
   uint64_t indicatorDomains = 100000;
 };
 
+struct HttpOptions {
+  std::string requests;  // Apache/nginx combined access log
+};
+
 // A parameter combination that cannot be honoured (exit status 2, like a parse error).
 class UsageError : public Failure {
  public:
@@ -42,5 +46,7 @@ class UsageError : public Failure {
 // Both throw UsageError for impossible parameter combinations and mamori::Failure for I/O errors.
 void runE2e(const CommonOptions& common, const E2eOptions& options);
 void runLoad(const CommonOptions& common, const LoadOptions& options);
+// One TCP connection per parseable log line; prints a count line to stderr.
+void runHttp(const CommonOptions& common, const HttpOptions& options);
 
 }  // namespace mamori::gencap

@@ -1,8 +1,11 @@
-// HTTP/1.x request-head parsing for the selection sensor.
+// HTTP/1.x message-head parsing.
 //
-// Extracts only the method and the Host; the request target is read past but never returned,
-// since a URI can carry personal content. Pure functions over untrusted bytes: they never throw
-// and never read out of bounds.
+// For the selection sensor, parseHttpRequestHead extracts only the method and the Host; the
+// request target is read past but never returned, since a URI can carry personal content.
+// Web attack detection (HttpTransactionExtractor, mamori detect --pcap) needs the whole request
+// line and the message framing, which parseRequestMessageHead / parseResponseHead /
+// parseChunkSizeLine provide from the same line and token scanning. Pure functions over untrusted
+// bytes: they never throw and never read out of bounds.
 #pragma once
 
 #include <cstdint>
@@ -46,5 +49,57 @@ HttpParse parseHttpRequestHead(std::span<const uint8_t> stream, HttpRequestHead&
 // True when the first bytes start like a request: an upper-case method token as above, one space,
 // and a request-target character. Cheap enough for protocol detection on a flow's first segment.
 bool looksLikeHttpRequest(std::span<const uint8_t> firstBytes);
+
+// ---- Whole message heads, for web attack detection ------------------------------------------
+
+enum class HeadParse : uint8_t {
+  kOk,        // complete head within the limit; `out` is filled
+  kNeedMore,  // a consistent prefix, shorter than the limit
+  kBad,       // cannot be an HTTP/1.x head of this kind, or its framing is invalid
+  kTooLarge,  // consistent so far, but the head does not end within the limit
+};
+
+struct HttpRequestMessageHead {
+  std::string method;
+  std::string target;           // raw request target, as sent
+  std::string protocol;         // "HTTP/1.1"
+  std::string host;             // as HttpRequestHead::host (first Host header, normalized)
+  std::string userAgent;        // first User-Agent value, surrounding blanks trimmed, bytes as sent
+  std::string referer;          // first Referer value, likewise
+  int64_t contentLength = -1;   // -1: no Content-Length
+  bool chunked = false;         // Transfer-Encoding's final coding is chunked (overrides length)
+  bool otherCoding = false;     // Transfer-Encoding present without final chunked: length unknown
+  bool expectContinue = false;  // Expect: 100-continue
+  size_t headBytes = 0;         // bytes of the head, request line to the empty line inclusive
+};
+
+struct HttpResponseHead {
+  std::string protocol;  // "HTTP/1.1"
+  int status = 0;        // 100-999
+  int64_t contentLength = -1;
+  bool chunked = false;
+  bool connectionClose = false;  // Connection: close
+  size_t headBytes = 0;
+};
+
+// Parses the request head at the start of `stream`: the request line as parseHttpRequestHead
+// accepts it, then header lines up to the empty line (CRLF or bare LF). Framing per RFC 9112 6:
+// a Content-Length that is not a decimal number (or a list of equal ones), or several differing
+// ones, is kBad. Header lines without a colon are skipped. At most `maxHeadBytes` are examined.
+HeadParse parseRequestMessageHead(std::span<const uint8_t> stream, size_t maxHeadBytes,
+                                  HttpRequestMessageHead& out);
+
+// Parses a response head: "HTTP/1." DIGIT SP 3DIGIT [SP reason] (CR)LF, then header lines.
+HeadParse parseResponseHead(std::span<const uint8_t> stream, size_t maxHeadBytes,
+                            HttpResponseHead& out);
+
+// True when the first bytes are "HTTP/1." or a prefix of it (at least one byte).
+bool looksLikeHttpResponse(std::span<const uint8_t> firstBytes);
+
+// Parses a chunk-size line at the start of `stream` (RFC 9112 7.1): hex digits (at most 15),
+// optional blanks and ";extensions", (CR)LF. On kOk, `size` is the chunk size and `lineBytes` the
+// length of the line including its LF. kTooLarge: no line end within maxLineBytes.
+HeadParse parseChunkSizeLine(std::span<const uint8_t> stream, size_t maxLineBytes, uint64_t& size,
+                             size_t& lineBytes);
 
 }  // namespace mamori::sensor::http

