@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on embedded defaults (files only, no servers): generate a capture, create the
 # commission's key, sign an order, run the selection sensor with the shipped Japanese domestic
-# prefix set, show what it selected, and verify the handling ledger.
+# prefix set, show what it selected, and verify the handling ledger. Then web attack detection:
+# generate a day of a web server's access log with attacks in it, and detect them.
 #
 #   scripts/demo.sh [WORKDIR]     (default ./var/demo; removed and recreated)
 set -euo pipefail
@@ -9,6 +10,7 @@ cd "$(dirname "$0")/.."
 work=${1:-var/demo}
 bin=build/mamori
 gencap=build/mamori-gencap
+genweblog=build/mamori-genweblog
 [ -x "$bin" ] || { echo "demo: build first with scripts/setup.sh" >&2; exit 1; }
 rm -rf "$work"
 mkdir -p "$work"
@@ -34,3 +36,9 @@ head -n 3 "$work/out/selected.ndjson"
 echo "== 5. the handling ledger, as the commission inspects it"
 "$bin" ledger show
 "$bin" ledger verify --trust "$work/state/ledger.pub"
+
+echo "== 6. web attack detection over a generated access log (20,000 requests)"
+"$genweblog" --lines 20000 --log "$work/access.log" --labels "$work/access.labels.ndjson"
+"$bin" detect --log "$work/access.log" --out "$work/detect"
+echo "-- the first event requiring confirmation:"
+head -n 1 "$work/detect/events.ndjson"

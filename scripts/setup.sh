@@ -34,6 +34,7 @@ if [ "$want_tests" = 1 ]; then
     tshark tcpdump             # peers in bench/, capture cross-checks in tests
     iproute2                   # network namespaces for live-capture tests
     time                       # peak memory in bench/
+    python3                    # reading JSON results in bench/ scripts
     libmodsecurity-dev modsecurity-crs  # detection benchmark peer: ModSecurity v3 + OWASP CRS
   )
 fi

@@ -50,3 +50,4 @@ done
 
 step "benchmark scripts, small inputs"
 bench/select/run.sh --small
+bench/detect/run.sh --small
