@@ -10,10 +10,19 @@
 # bench/detect-score built.
 #
 #   bench/detect/run.sh [--small]      (--small: 2,000 lines, to check the script works)
+#   bench/detect/run.sh --holdout      attacks from corpus/holdout/: payloads written without
+#                                      seeing the detector (corpus/holdout/README.md)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 small=0
-[ "${1:-}" = "--small" ] && small=1
+attacks=bench/detect/corpus/attacks
+for arg in "$@"; do
+  case "$arg" in
+    --small) small=1 ;;
+    --holdout) attacks=bench/detect/corpus/holdout ;;
+    *) echo "usage: bench/detect/run.sh [--small] [--holdout]" >&2; exit 2 ;;
+  esac
+done
 
 build=${BUILD:-build}
 work=${BENCH_DIR:-var/bench-detect}
@@ -35,8 +44,8 @@ now() { date +%s.%N; }
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print "inf" }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "-" }'; }
 
-echo "generating corpus: $lines lines (seed $seed)"
-"$build/mamori-genweblog" --lines "$lines" --seed "$seed" --log "$work/corpus.log" \
+echo "generating corpus: $lines lines (seed $seed, attacks from $attacks)"
+"$build/mamori-genweblog" --lines "$lines" --seed "$seed" --attacks "$attacks" --log "$work/corpus.log" \
   --labels "$work/labels.ndjson" 2> "$work/genweblog.txt"
 cat "$work/genweblog.txt"
 cat "$work/corpus.log" > /dev/null  # warm the page cache for both contenders
@@ -67,7 +76,7 @@ runs+=(--run "crs=$work/crs.ndjson" --run "crs-block=$work/crs-block.ndjson")
 
 echo
 echo "== detection benchmark ($(date -u +%Y-%m-%d), $(nproc) cores, $(awk '/model name/{$1=$2=$3="";print;exit}' /proc/cpuinfo | sed 's/^ *//'))"
-echo "corpus: $lines lines, seed $seed"
+echo "corpus: $lines lines, seed $seed, attacks from $attacks"
 echo "                     requests/s   (end to end, incl. reading the log and start-up)"
 if [ "$have_mamori" = 1 ]; then
   echo "mamori detect      $(printf '%12s' "$mamori_rps")   ($mamori_total_rps)"

@@ -27,6 +27,10 @@ void addDetectCommand(CLI::App& app);
 // else $XDG_STATE_HOME/mamori or ~/.local/state/mamori. Holds secrets (pseudonymization key,
 // ledger signing key) and the ledger; it must never be inside an output directory.
 std::filesystem::path resolveStateDir(const std::string& flag);
+// Where compiled artefacts that only save time are kept (detection signature databases):
+// $MAMORI_CACHE_DIR, else /var/cache/mamori for root, else $XDG_CACHE_HOME/mamori or
+// ~/.cache/mamori; empty (no cache) when none of these can be found.
+std::filesystem::path cacheDir();
 // Where the shipped data (default domestic prefixes) lives: $MAMORI_DATA_DIR, the install prefix,
 // or the source tree the binary was built from.
 std::filesystem::path dataDir();

@@ -196,7 +196,7 @@ class DetectRun {
       : opt_(o),
         policy_(o.policy.empty() ? detect::NoisePolicy{}
                                  : detect::loadNoisePolicy(o.policy).valueOrThrow()),
-        classifier_(detect::Classifier::create().valueOrThrow()),
+        classifier_(detect::Classifier::create(cacheDir()).valueOrThrow()),
         aggregator_(policy_) {}
 
   void run() {

@@ -30,6 +30,14 @@ std::filesystem::path resolveStateDir(const std::string& flag) {
   throw Failure("no state directory: pass --state DIR or set MAMORI_STATE_DIR");
 }
 
+std::filesystem::path cacheDir() {
+  if (const char* v = env("MAMORI_CACHE_DIR")) return v;
+  if (geteuid() == 0) return "/var/cache/mamori";
+  if (const char* xdg = env("XDG_CACHE_HOME")) return std::filesystem::path(xdg) / "mamori";
+  if (const char* home = env("HOME")) return std::filesystem::path(home) / ".cache/mamori";
+  return {};
+}
+
 std::filesystem::path dataDir() {
   if (const char* v = env("MAMORI_DATA_DIR")) return v;
   std::error_code ec;

@@ -3,8 +3,14 @@
 #include <fmt/format.h>
 #include <hs/hs.h>
 
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
+
+#include "mamori/core/byte_cursor.h"
+#include "mamori/core/secure_file.h"
 
 #include "mamori/detect/sqli.h"
 #include "rules.h"
@@ -155,30 +161,158 @@ struct Classifier::Impl {
 Classifier::Classifier() : impl_(std::make_unique<Impl>()) {}
 Classifier::~Classifier() = default;
 
-Result<std::unique_ptr<Classifier>> Classifier::create() {
-  std::unique_ptr<Classifier> c(new Classifier());
+namespace {
+
+// The expressions of one field's database, in the order vectorscan numbers them.
+struct FieldExpressions {
+  std::vector<const char*> exprs;
+  std::vector<unsigned> flags;
+  std::vector<unsigned> ids;  // index into rules::all()
+};
+
+std::array<FieldExpressions, rules::kFieldCount> collectExpressions() {
+  std::array<FieldExpressions, rules::kFieldCount> out;
   const std::span<const Rule> all = rules::all();
   for (std::size_t fi = 0; fi < kFields.size(); ++fi) {
-    std::vector<const char*> exprs;
-    std::vector<unsigned> flags;
-    std::vector<unsigned> ids;
     for (std::size_t i = 0; i < all.size(); ++i) {
       if (all[i].pattern == nullptr || (all[i].fields & kFields[fi]) == 0) continue;
-      exprs.push_back(all[i].pattern);
+      out[fi].exprs.push_back(all[i].pattern);
       // Text is already lowercase; CASELESS keeps a rule right if someone writes it in capitals.
-      flags.push_back(HS_FLAG_SINGLEMATCH | HS_FLAG_CASELESS);
-      ids.push_back(static_cast<unsigned>(i));
+      out[fi].flags.push_back(HS_FLAG_SINGLEMATCH | HS_FLAG_CASELESS);
+      out[fi].ids.push_back(static_cast<unsigned>(i));
     }
-    if (exprs.empty()) continue;
+  }
+  return out;
+}
+
+std::span<const uint8_t> asBytes(const void* p, std::size_t n) {
+  return {static_cast<const uint8_t*>(p), n};
+}
+
+// What a compiled database depends on: the vectorscan version, the CPU it was compiled for, and
+// every expression with its flags and id. Equal keys mean the cached bytes are what compiling
+// would produce.
+Sha256Digest cacheKey(const std::array<FieldExpressions, rules::kFieldCount>& fields) {
+  Sha256 h;
+  const std::string_view version = hs_version();
+  h.update(asBytes(version.data(), version.size() + 1));
+  hs_platform_info_t platform{};
+  if (hs_populate_platform(&platform) == HS_SUCCESS) {
+    h.update(asBytes(&platform.tune, sizeof platform.tune));
+    h.update(asBytes(&platform.cpu_features, sizeof platform.cpu_features));
+  }
+  for (const FieldExpressions& f : fields) {
+    const auto n = static_cast<uint64_t>(f.exprs.size());
+    h.update(asBytes(&n, sizeof n));
+    for (std::size_t i = 0; i < f.exprs.size(); ++i) {
+      h.update(asBytes(f.exprs[i], std::strlen(f.exprs[i]) + 1));
+      h.update(asBytes(&f.flags[i], sizeof f.flags[i]));
+      h.update(asBytes(&f.ids[i], sizeof f.ids[i]));
+    }
+  }
+  return h.finish();
+}
+
+// Cache file: "mamori-hsdb-1\n", the key (32 bytes), per field a 32-bit big-endian length and
+// vectorscan's serialized database (length 0: no database), then SHA-256 of everything before.
+constexpr std::string_view kCacheMagic = "mamori-hsdb-1\n";
+constexpr std::size_t kMaxCacheBytes = std::size_t{256} << 20;
+
+void appendU32be(std::string& out, uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+}
+
+}  // namespace
+
+bool Classifier::loadCache(const std::filesystem::path& file, const Sha256Digest& key) {
+  auto bytes = readWholeFile(file, kMaxCacheBytes);
+  if (!bytes || bytes->size() < kCacheMagic.size() + 2 * key.size()) return false;
+  const std::string_view all(*bytes);
+  const std::string_view body = all.substr(0, all.size() - key.size());
+  const Sha256Digest digest = sha256(asBytes(body.data(), body.size()));
+  if (!constantTimeEqual(asBytes(digest.data(), digest.size()),
+                         asBytes(all.data() + body.size(), key.size()))) {
+    return false;  // truncated or damaged
+  }
+  ByteCursor cur(asBytes(body.data(), body.size()));
+  const auto magic = cur.bytes(kCacheMagic.size());
+  const auto storedKey = cur.bytes(key.size());
+  if (!cur.ok() || !std::equal(magic.begin(), magic.end(), kCacheMagic.begin()) ||
+      !std::equal(storedKey.begin(), storedKey.end(), key.begin())) {
+    return false;
+  }
+  std::array<hs_database_t*, rules::kFieldCount> dbs{};
+  bool ok = true;
+  for (std::size_t fi = 0; fi < dbs.size() && ok; ++fi) {
+    const uint32_t n = cur.u32be();
+    const auto db = cur.bytes(n);
+    ok = cur.ok() && (n == 0 || hs_deserialize_database(reinterpret_cast<const char*>(db.data()),  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): vectorscan takes bytes as char
+                                                         n, &dbs[fi]) == HS_SUCCESS);
+  }
+  ok = ok && cur.remaining() == 0;
+  for (std::size_t fi = 0; fi < dbs.size() && ok; ++fi) {
+    ok = dbs[fi] == nullptr || hs_alloc_scratch(dbs[fi], &impl_->scratch) == HS_SUCCESS;
+  }
+  if (!ok) {
+    for (hs_database_t* db : dbs) hs_free_database(db);
+    return false;
+  }
+  impl_->dbs = dbs;
+  return true;
+}
+
+void Classifier::saveCache(const std::filesystem::path& dir, const std::filesystem::path& file,
+                           const Sha256Digest& key) const {
+  std::string out(kCacheMagic);
+  out.append(reinterpret_cast<const char*>(key.data()), key.size());  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): bytes as chars
+  for (hs_database_t* db : impl_->dbs) {
+    char* bytes = nullptr;
+    std::size_t n = 0;
+    if (db != nullptr && hs_serialize_database(db, &bytes, &n) != HS_SUCCESS) return;
+    appendU32be(out, static_cast<uint32_t>(n));
+    out.append(bytes == nullptr ? "" : bytes, n);
+    std::free(bytes);  // NOLINT(cppcoreguidelines-no-malloc): vectorscan allocates with malloc
+  }
+  const Sha256Digest digest = sha256(asBytes(out.data(), out.size()));
+  out.append(reinterpret_cast<const char*>(digest.data()), digest.size());  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): bytes as chars
+  if (!createPrivateDirectories(dir)) return;
+  // Databases of earlier rule sets or vectorscan versions are never read again.
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with("detect-") && name.ends_with(".hsdb")) std::filesystem::remove(entry, ec);
+  }
+  // A failure (read-only directory, a concurrent run writing the same file) only costs the next
+  // run a compile.
+  (void)writeNewPrivateFile(file, asBytes(out.data(), out.size()));
+}
+
+Result<std::unique_ptr<Classifier>> Classifier::create(const std::filesystem::path& cacheDir) {
+  std::unique_ptr<Classifier> c(new Classifier());
+  const auto fields = collectExpressions();
+  const std::span<const Rule> all = rules::all();
+  Sha256Digest key{};
+  std::filesystem::path cacheFile;
+  if (!cacheDir.empty()) {
+    key = cacheKey(fields);
+    cacheFile = cacheDir / ("detect-" + toHex(key).substr(0, 32) + ".hsdb");
+    if (c->loadCache(cacheFile, key)) {
+      c->fromCache_ = true;
+      return c;
+    }
+  }
+  for (std::size_t fi = 0; fi < kFields.size(); ++fi) {
+    const FieldExpressions& f = fields[fi];
+    if (f.exprs.empty()) continue;
     hs_database_t* db = nullptr;
     hs_compile_error_t* err = nullptr;
-    if (hs_compile_multi(exprs.data(), flags.data(), ids.data(),
-                         static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &db,
+    if (hs_compile_multi(f.exprs.data(), f.flags.data(), f.ids.data(),
+                         static_cast<unsigned>(f.exprs.size()), HS_MODE_BLOCK, nullptr, &db,
                          &err) != HS_SUCCESS) {
       const std::string what = err != nullptr && err->message != nullptr ? err->message : "unknown";
       const int bad = err != nullptr ? err->expression : -1;
       hs_free_compile_error(err);
-      const uint32_t ruleId = bad >= 0 ? all[ids[static_cast<std::size_t>(bad)]].id : 0;
+      const uint32_t ruleId = bad >= 0 ? all[f.ids[static_cast<std::size_t>(bad)]].id : 0;
       return makeError(
           fmt::format("classifier rule {}: pattern rejected by vectorscan: {}", ruleId, what));
     }
@@ -187,6 +321,7 @@ Result<std::unique_ptr<Classifier>> Classifier::create() {
       return makeError("classifier: vectorscan cannot allocate scratch space");
     }
   }
+  if (!cacheDir.empty()) c->saveCache(cacheDir, cacheFile, key);
   return c;
 }
 

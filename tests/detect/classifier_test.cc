@@ -6,6 +6,10 @@
 #include "mamori/detect/classifier.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include <algorithm>
 #include <cstring>
@@ -123,6 +127,65 @@ TEST(ClassifierBuild, EveryPatternCompiles) {
   auto c = Classifier::create();
   ASSERT_TRUE(c.ok()) << c.error().message;
   ASSERT_NE(c.value(), nullptr);
+}
+
+// The compiled databases are cached; a second classifier loads them and classifies the same, and a
+// damaged cache file is replaced by a fresh compile, never trusted and never an error.
+TEST(ClassifierBuild, CompiledDatabasesAreCachedAndDamagedCachesRecompiled) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("mamori-classifier-cache-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  auto first = Classifier::create(dir);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_FALSE(first.value()->loadedFromCache());
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) files.push_back(e.path());
+  ASSERT_EQ(files.size(), 1U);
+  EXPECT_EQ(std::filesystem::status(dir).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_all);
+
+  auto second = Classifier::create(dir);
+  ASSERT_TRUE(second.ok()) << second.error().message;
+  EXPECT_TRUE(second.value()->loadedFromCache());
+  const std::vector<std::string> targets = {"/item?id=1%27%20union%20select%201,2--",
+                                            "/../../etc/passwd", "/remote/fgt_lang?lang=/../../x",
+                                            "/index.html", "/q?s=%3Cscript%3Ealert(1)%3C/script%3E"};
+  for (const auto& t : targets) {
+    HttpRequestLine line;
+    line.method = "GET";
+    line.target = t;
+    NormalizedRequest n;
+    normalizeTarget(line.target, n);
+    Detection a;
+    Detection b;
+    first.value()->classify(line, n, a);
+    second.value()->classify(line, n, b);
+    EXPECT_EQ(a.categories, b.categories) << t;
+    EXPECT_EQ(a.ruleIds, b.ruleIds) << t;
+  }
+
+  // One flipped byte in the middle of the file, then a truncated file.
+  for (int damage = 0; damage < 2; ++damage) {
+    std::string bytes;
+    {
+      std::ifstream in(files[0], std::ios::binary);
+      bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    ASSERT_GT(bytes.size(), 100U);
+    if (damage == 0) {
+      bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x40);
+    } else {
+      bytes.resize(bytes.size() / 3);
+    }
+    std::ofstream(files[0], std::ios::binary | std::ios::trunc) << bytes;
+    auto again = Classifier::create(dir);
+    ASSERT_TRUE(again.ok()) << again.error().message;
+    EXPECT_FALSE(again.value()->loadedFromCache()) << "damage " << damage;
+    auto after = Classifier::create(dir);
+    ASSERT_TRUE(after.ok());
+    EXPECT_TRUE(after.value()->loadedFromCache()) << "the recompiled databases were saved again";
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(ClassifierBuild, RuleIdsAreUniqueAndSorted) {
