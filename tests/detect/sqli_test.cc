@@ -431,6 +431,26 @@ constexpr std::string_view kBenign[] = {
     R"v(the players' #1 pick)v",
     R"v(kids' -- toys)v",
     R"v(1 or 2 -- see below)v",
+    // Lookalikes of the shapes added for tamper scripts and function calls.
+    R"v(select case when sql)v",
+    R"v(1 having fun)v",
+    R"v(if (a = 1, b))v",
+    R"v(if(a=1,b,c))v",
+    R"v(round(2.5) = 3)v",
+    R"v(power (watts) or torque)v",
+    R"v(%s and %d)v",
+    R"v(%A%B%C)v",
+    R"v(50%off)v",
+    R"v(100% cotton; 0% polyester)v",
+    R"v(rock && roll)v",
+    R"v(1 && 2)v",
+    R"v(5 from 10 = half)v",
+    R"v(select (case study))v",
+    R"v(position: absolute)v",
+    R"v(a/**/b)v",
+    "tab\tseparated\tvalues",
+    "caf\xc3\xa9\xc2\xa0au lait",
+    "a\x01b\x02c",
 };
 
 std::string_view fingerprintOf(const SqliResult& r) {
@@ -476,6 +496,50 @@ TEST(SqliAttacks, UppercaseAndWhitespaceVariants) {
        }) {
     EXPECT_TRUE(detectSqli(v).injection) << v;
   }
+}
+
+// sqlmap tamper scripts and dialect forms the tokenizer reads as the database would: control
+// characters and a Latin-1 no-break space as spaces, ASP's dropped '%', keywords rebuilt across
+// comments by filters that delete them, functions and HAVING/CASE forms.
+TEST(SqliAttacks, TamperScriptsAndDialectForms) {
+  struct Case {
+    std::string_view value;
+    char context;
+    std::string_view fingerprint;
+  };
+  const Case cases[] = {
+      {"1\x01"
+       "and\x0b"
+       "5678=5678",
+       kAsIs, "1&1o1"},
+      {"1\xa0"
+       "and\xa0"
+       "5678=5678",
+       kAsIs, "1&1o1"},
+      {"1 %a%n%d 5678=5678", kAsIs, "1&1o1"},
+      {"-1 %u%n%i%o%n %s%e%l%e%c%t 1,2", kAsIs, "1UE1,"},
+      {"1 u/**/nion s/**/e/**/lect 1,2", kAsIs, "1UE1,"},
+      {"1 having 1=1--", kAsIs, "1k1o1"},
+      {"if(1=1,sleep(5),0)", kAsIs, "f(1o1"},
+      {"(select (case when (1=1) then 1 else 2 end))", kAsIs, "E(kk("},
+      {"1 and get_lock('a',5)", kAsIs, "1&f(s"},
+      {"1 and json_extract('{}','$.a')=1", kAsIs, "1&f(s"},
+      {"'=0--+", kSingle, "so1c"},
+  };
+  for (const Case& c : cases) {
+    const SqliResult r = detectSqli(c.value);
+    EXPECT_TRUE(r.injection) << c.value;
+    EXPECT_EQ(contextName(r.context), contextName(c.context)) << c.value;
+    EXPECT_EQ(fingerprintOf(r), c.fingerprint) << c.value;
+  }
+  // A UTF-8 no-break space (C2 A0) is part of the text, not a separator.
+  EXPECT_EQ(readSqli("1\xc2\xa0"
+                     "and 1=1",
+                     kAsIs)
+                .text(),
+            "1n1o1");
+  // Fragments that do not make a keyword stay apart.
+  EXPECT_EQ(readSqli("a/**/b", kAsIs).text(), "nn");
 }
 
 TEST(SqliBenign, NoneDetected) {
