@@ -5,6 +5,10 @@ pkg_check_modules(OPENSSL REQUIRED IMPORTED_TARGET libcrypto>=3.0)   # Ed25519, 
 pkg_check_modules(PCAP REQUIRED IMPORTED_TARGET libpcap)              # pcap/pcapng/live capture
 pkg_check_modules(HS REQUIRED IMPORTED_TARGET libhs)                  # vectorscan: payload patterns
 pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus)       # policy files
+pkg_check_modules(SQLITE REQUIRED IMPORTED_TARGET sqlite3)            # hub: embedded database
+pkg_check_modules(PQ REQUIRED IMPORTED_TARGET libpq)                  # hub: PostgreSQL
+pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)          # hub: Argon2id passwords
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)       # hub: HTTP server and client
 find_package(nlohmann_json 3.10 REQUIRED)                             # JSON records, orders
 find_package(fmt REQUIRED)                                            # formatting
 find_package(CLI11 CONFIG REQUIRED)                                   # command line

@@ -22,6 +22,10 @@ packages=(
   libpcap-dev           # pcap/pcapng files and live capture
   libvectorscan-dev     # payload pattern criteria, detection signatures (Hyperscan API)
   libtomlplusplus-dev   # policy files (detect noise policy)
+  libsqlite3-dev        # hub: embedded database (the default)
+  libpq-dev             # hub: PostgreSQL
+  libsodium-dev         # hub: Argon2id password hashes
+  libcpp-httplib-dev    # hub: HTTP server; --hub clients
   nlohmann-json3-dev    # JSON orders, records, ledger
   libfmt-dev            # formatting
   libcli11-dev          # command line
@@ -35,6 +39,8 @@ if [ "$want_tests" = 1 ]; then
     iproute2                   # network namespaces for live-capture tests
     time                       # peak memory in bench/
     python3                    # reading JSON results in bench/ scripts
+    postgresql                 # hub tests run against a real PostgreSQL server too
+    wrk                        # hub benchmark
     libmodsecurity-dev modsecurity-crs  # detection benchmark peer: ModSecurity v3 + OWASP CRS
   )
 fi

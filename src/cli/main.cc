@@ -58,6 +58,7 @@ int main(int argc, char** argv) try {
   mamori::cli::addOrderCommand(app);
   mamori::cli::addLedgerCommand(app);
   mamori::cli::addDetectCommand(app);
+  mamori::cli::addHubCommands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

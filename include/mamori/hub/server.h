@@ -1,0 +1,39 @@
+// HubServer: the hub's JSON API over HTTP (cpp-httplib), described in docs/openapi.yaml.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "mamori/core/result.h"
+#include "mamori/hub/hub.h"
+
+namespace mamori::hub {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;                                 // 0: any free port (tests)
+  std::size_t maxBodyBytes = std::size_t{32} << 20;  // larger requests get 413
+  std::size_t threads = 8;
+};
+
+class HubServer {
+ public:
+  HubServer(Hub& hub, ServerOptions options);
+  ~HubServer();
+  HubServer(const HubServer&) = delete;
+  HubServer& operator=(const HubServer&) = delete;
+
+  // Binds the listening socket; returns the port (useful with port 0). An address in use or not
+  // local is an error naming it.
+  Result<int> bind();
+  // Serves until stop() (from another thread or a signal handler's helper thread).
+  void run();
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mamori::hub

@@ -1,0 +1,99 @@
+#include "schema.h"
+
+#include <array>
+
+namespace mamori::hub {
+
+namespace {
+
+// Version 1: organisations, users, tokens, events with their triage history, notifications, and
+// the audit outbox (entries wait there, committed with the write they describe, until the hub
+// moves them into the signed audit ledger).
+constexpr std::string_view kV1 = R"sql(
+CREATE TABLE organisations (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  type TEXT NOT NULL,
+  sector TEXT,
+  ministry_id TEXT REFERENCES organisations(id),
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE org_prefixes (
+  org_id TEXT NOT NULL REFERENCES organisations(id),
+  prefix TEXT NOT NULL,
+  PRIMARY KEY (org_id, prefix)
+);
+CREATE TABLE org_domains (
+  org_id TEXT NOT NULL REFERENCES organisations(id),
+  domain TEXT NOT NULL,
+  PRIMARY KEY (org_id, domain)
+);
+CREATE TABLE users (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES organisations(id),
+  name TEXT NOT NULL UNIQUE,
+  role TEXT NOT NULL,
+  clearance INTEGER NOT NULL,
+  password_hash TEXT,
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE tokens (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users(id),
+  token_hash TEXT NOT NULL UNIQUE,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT,
+  revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE events (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  category TEXT NOT NULL,
+  severity TEXT,
+  target_org_id TEXT,
+  state TEXT NOT NULL,
+  first_seen BIGINT,
+  received_at BIGINT NOT NULL,
+  owner_org_id TEXT NOT NULL,
+  tlp TEXT NOT NULL DEFAULT 'AMBER',
+  sensitivity INTEGER NOT NULL DEFAULT 1,
+  body TEXT NOT NULL
+);
+CREATE INDEX events_by_org ON events (target_org_id, received_at DESC, id DESC);
+CREATE INDEX events_by_state ON events (state, received_at DESC, id DESC);
+CREATE INDEX events_by_time ON events (received_at DESC, id DESC);
+CREATE TABLE event_transitions (
+  event_id TEXT NOT NULL REFERENCES events(id),
+  seq INTEGER NOT NULL,
+  from_state TEXT NOT NULL,
+  to_state TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  at BIGINT NOT NULL,
+  reason TEXT NOT NULL,
+  PRIMARY KEY (event_id, seq)
+);
+CREATE TABLE notifications (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES organisations(id),
+  event_id TEXT NOT NULL REFERENCES events(id),
+  created_at BIGINT NOT NULL,
+  tlp TEXT NOT NULL,
+  sensitivity INTEGER NOT NULL,
+  body TEXT NOT NULL
+);
+CREATE INDEX notifications_by_org ON notifications (org_id, created_at DESC);
+CREATE TABLE audit_outbox (
+  id TEXT PRIMARY KEY,
+  at BIGINT NOT NULL,
+  entry TEXT NOT NULL
+);
+CREATE INDEX audit_outbox_order ON audit_outbox (at, id)
+)sql";
+
+constexpr std::array<Migration, 1> kMigrations = {{{1, "organisations-users-events", kV1}}};
+
+}  // namespace
+
+std::span<const Migration> hubMigrations() { return kMigrations; }
+
+}  // namespace mamori::hub
