@@ -7,15 +7,9 @@
 #include <cstdint>
 #include <string_view>
 
+#include "mamori/core/siphash.h"
+
 namespace mamori::detect {
-
-struct SipKey {
-  uint64_t k0 = 0;
-  uint64_t k1 = 0;
-};
-
-// SipHash-2-4 (Aumasson and Bernstein, 2012) of `data` under `key`, 64-bit output.
-uint64_t sipHash24(SipKey key, std::string_view data);
 
 // The key drawn once per process from the system RNG.
 SipKey processSipKey();

@@ -1,43 +1,14 @@
 #include "fragments.h"
 
+#include "mamori/core/siphash.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
-#include <random>
 
 namespace mamori::sensor {
 
 namespace {
-
-uint64_t rotl(uint64_t x, int b) {
-  return (x << b) | (x >> (64 - b));
-}
-
-uint64_t load64le(const uint8_t* p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) {
-    v = (v << 8) | p[i];
-  }
-  return v;
-}
-
-// Per-process random key; if the system RNG is unavailable, a clock-derived key still keeps the
-// hash unpredictable enough that collisions cannot be precomputed offline.
-std::array<uint64_t, 2> randomHashKey() {
-  std::array<uint64_t, 2> key{};
-  try {
-    std::random_device rd;
-    for (auto& k : key) {
-      k = (uint64_t{rd()} << 32) ^ rd();
-    }
-  } catch (...) {
-    const auto t =
-        static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-    key[0] = t * 0x9e3779b97f4a7c15ULL;
-    key[1] = rotl(t, 29) ^ reinterpret_cast<uintptr_t>(&key);
-  }
-  return key;
-}
 
 constexpr size_t kMaxReservedBuckets = 65536;
 // Buffers of released datagrams above these sizes are freed, so an attack burst does not leave
@@ -47,63 +18,17 @@ constexpr size_t kKeepPieces = 64;
 
 }  // namespace
 
-uint64_t sipHash24(uint64_t k0, uint64_t k1, std::span<const uint8_t> in) {
-  uint64_t v0 = 0x736f6d6570736575ULL ^ k0;
-  uint64_t v1 = 0x646f72616e646f6dULL ^ k1;
-  uint64_t v2 = 0x6c7967656e657261ULL ^ k0;
-  uint64_t v3 = 0x7465646279746573ULL ^ k1;
-  auto round = [&] {
-    v0 += v1;
-    v1 = rotl(v1, 13);
-    v1 ^= v0;
-    v0 = rotl(v0, 32);
-    v2 += v3;
-    v3 = rotl(v3, 16);
-    v3 ^= v2;
-    v0 += v3;
-    v3 = rotl(v3, 21);
-    v3 ^= v0;
-    v2 += v1;
-    v1 = rotl(v1, 17);
-    v1 ^= v2;
-    v2 = rotl(v2, 32);
-  };
-  const size_t n = in.size();
-  size_t i = 0;
-  for (; n - i >= 8; i += 8) {
-    const uint64_t m = load64le(in.data() + i);
-    v3 ^= m;
-    round();
-    round();
-    v0 ^= m;
-  }
-  uint64_t last = static_cast<uint64_t>(n) << 56;
-  for (size_t j = 0; i + j < n; ++j) {
-    last |= uint64_t{in[i + j]} << (8 * j);
-  }
-  v3 ^= last;
-  round();
-  round();
-  v0 ^= last;
-  v2 ^= 0xff;
-  round();
-  round();
-  round();
-  round();
-  return v0 ^ v1 ^ v2 ^ v3;
-}
-
-size_t FragmentTable::KeyHash::operator()(const FragmentKey& key) const {
+size_t FragmentTable::KeyHash::operator()(const FragmentKey& k) const {
   std::array<uint8_t, 38> buf{};
-  std::memcpy(buf.data(), key.src.data(), 16);
-  std::memcpy(buf.data() + 16, key.dst.data(), 16);
-  buf[32] = static_cast<uint8_t>(key.id >> 24);
-  buf[33] = static_cast<uint8_t>(key.id >> 16);
-  buf[34] = static_cast<uint8_t>(key.id >> 8);
-  buf[35] = static_cast<uint8_t>(key.id);
-  buf[36] = key.proto;
-  buf[37] = key.family;
-  return static_cast<size_t>(sipHash24(k0, k1, buf));
+  std::memcpy(buf.data(), k.src.data(), 16);
+  std::memcpy(buf.data() + 16, k.dst.data(), 16);
+  buf[32] = static_cast<uint8_t>(k.id >> 24);
+  buf[33] = static_cast<uint8_t>(k.id >> 16);
+  buf[34] = static_cast<uint8_t>(k.id >> 8);
+  buf[35] = static_cast<uint8_t>(k.id);
+  buf[36] = k.proto;
+  buf[37] = k.family;
+  return static_cast<size_t>(sipHash24(sipKey, buf));
 }
 
 FragmentTable::FragmentTable(const DecoderLimits& limits, AnomalyCounters& anomalies)
@@ -113,10 +38,7 @@ FragmentTable::FragmentTable(const DecoderLimits& limits, AnomalyCounters& anoma
                          ? 0
                          : static_cast<uint64_t>(limits.fragmentTimeoutMicros)),
       anomalies_(anomalies),
-      index_(0, [] {
-        const auto key = randomHashKey();
-        return KeyHash{key[0], key[1]};
-      }()) {
+      index_(0, KeyHash{randomSipKey()}) {
   index_.reserve(std::min<size_t>(maxPending_, kMaxReservedBuckets));
   assembled_.reserve(std::min<size_t>(maxDatagramBytes_, 65535 + 40));
 }

@@ -22,14 +22,11 @@
 #include <unordered_map>
 #include <vector>
 
+#include "mamori/core/siphash.h"
 #include "mamori/sensor/decoder.h"
 #include "mamori/sensor/packet.h"
 
 namespace mamori::sensor {
-
-// SipHash-2-4 (Aumasson & Bernstein) of `in` under the 128-bit key (k0, k1): the seeded hash for
-// tables keyed by attacker-chosen header fields.
-uint64_t sipHash24(uint64_t k0, uint64_t k1, std::span<const uint8_t> in);
 
 struct FragmentKey {
   std::array<uint8_t, 16> src{};
@@ -97,8 +94,7 @@ class FragmentTable {
     bool haveLast = false;
   };
   struct KeyHash {
-    uint64_t k0 = 0;
-    uint64_t k1 = 0;
+    SipKey sipKey;
     size_t operator()(const FragmentKey& key) const;
   };
 

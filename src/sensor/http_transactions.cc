@@ -11,6 +11,7 @@
 #include <random>
 #include <unordered_map>
 
+#include "mamori/core/siphash.h"
 #include "flow_table.h"
 #include "fragments.h"
 #include "proto/http/http.h"
@@ -34,25 +35,10 @@ int64_t seqDiff(uint32_t a, uint32_t b) {
   return static_cast<int32_t>(a - b);
 }
 
-std::array<uint64_t, 2> randomKey() {
-  std::array<uint64_t, 2> key{};
-  try {
-    std::random_device rd;
-    for (auto& k : key) k = (uint64_t{rd()} << 32) ^ rd();
-  } catch (...) {
-    // Without a system RNG, a clock-derived key still cannot be precomputed offline.
-    const auto t =
-        static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-    key[0] = t * 0x9e3779b97f4a7c15ULL;
-    key[1] = (t << 29 | t >> 35) ^ reinterpret_cast<uintptr_t>(&key);
-  }
-  return key;
-}
 
 // Connections are keyed by attacker-chosen addresses and ports, so the hash is keyed (SipHash).
 struct KeyHash {
-  uint64_t k0 = 0;
-  uint64_t k1 = 0;
+  SipKey key;
   size_t operator()(const FlowKey& k) const {
     std::array<uint8_t, 38> b{};
     std::memcpy(b.data(), k.addrA.data(), 16);
@@ -61,7 +47,7 @@ struct KeyHash {
     std::memcpy(b.data() + 34, &k.portB, 2);
     b[36] = k.ipProto;
     b[37] = k.family;
-    return static_cast<size_t>(sipHash24(k0, k1, b));
+    return static_cast<size_t>(sipHash24(key, b));
   }
 };
 
@@ -121,8 +107,7 @@ struct HttpTransactionExtractor::Impl {
   using List = std::list<Connection>;
 
   explicit Impl(Limits l) : limits(l) {
-    const auto key = randomKey();
-    index = std::unordered_map<FlowKey, List::iterator, KeyHash>(16, KeyHash{key[0], key[1]});
+    index = std::unordered_map<FlowKey, List::iterator, KeyHash>(16, KeyHash{randomSipKey()});
     if (limits.maxHeadBytes == 0) limits.maxHeadBytes = 1;
   }
 
