@@ -123,7 +123,7 @@ constexpr Rule kRules[] =
          "heavy query or sleep package (BENCHMARK, DBMS_LOCK)",
          R"re(\bbenchmark\s*\(\s*\d{4,}\s*,|\brandomblob\s*\(\s*\d{6,}|\bdbms_(pipe\.receive_message|lock\.sleep|session\.sleep)\b|\bgenerate_series\s*\(\s*1\s*,\s*\d{5,})re"},
         {1007, kSqli, kTUR, false, kNone, "", "", "stacked statement after a semicolon",
-         R"re(;\s*(drop\s+(table|database|schema|user)\b|truncate\s+table\b|shutdown\s*(;|--|#|$)|exec(ute)?\s*\(?\s*(master\.|xp_|sp_|@)|declare\s+@|insert\s+into\s+[a-z_.`"\[\]]+\s*(\(|values\b|select\b)|update\s+[a-z_.`"\[\]]+\s+set\s+[a-z_]+\s*=|delete\s+from\s+[a-z_]|select\s+(pg_sleep|sleep|benchmark|@@|\*\s+from|case\b|if\s*\(|\d+\s*(--|#|;|$)|char\s*\()))re"},
+         R"re(;\s*(drop\s+(table|database|schema|user)\b|truncate\s+table\b|shutdown\s*(;|--|#|$)|exec(ute)?\s*\(?\s*(master\.|xp_|sp_|@)|declare\s+@|insert\s+into\s+[a-z_.`"\[\]]+\s*(\(|values\b|select\b)|update\s+[a-z_.`"\[\]]+\s+set\s+[a-z_]+\s*=|delete\s+from\s+[a-z_]|select\s+(pg_sleep|sleep|benchmark|@@|\*\s+from|case\b|if\s*\(|\d+\s*(--|#|;|$)|char\s*\()|copy\b[^;&]{0,200}\b(to|from)\s+program\b))re"},
         {1008, kSqli, kTUR, false, kNone, "", "", "MSSQL extended procedures and ad-hoc row sets",
          R"re(\b(xp_cmdshell|sp_oacreate|sp_oamethod|sp_executesql|xp_dirtree|xp_fileexist|xp_regread|xp_servicecontrol|sp_makewebtask|sp_configure\s*['"]?(xp_cmdshell|ole automation))\b|\b(openrowset|opendatasource)\s*\()re"},
         {1009, kSqli, kTUR, false, kNone, "", "", "file, out-of-band or error-based SQL functions",
@@ -147,6 +147,12 @@ constexpr Rule kRules[] =
         {1017, kSqli, kTUR, false, kNone, "", "",
          "symbolic AND (&&) before a comparison of literals",
          R"re([\s)'"]&&\s*\(*\s*(\d+|'[^'&]*')\s*(=|<>|!=|<=>|>|<)\s*\(*\s*(\d+|'[^'&]*'))re"},
+        {1018, kSqli, kTUR, false, kNone, "", "",
+         "comparison or assignment with a subquery",
+         R"re((\b(and|or|xor|not|where|having|when|set)\b|[,(])(\s|/\*[^*]*\*+/)*[a-z_][a-z0-9_.]*(\s|/\*[^*]*\*+/)*(=|<>|!=|<=?|>=?|\blike\b|\bin\b)(\s|/\*[^*]*\*+/)*\((\s|/\*[^*]*\*+/)*select(\s|/\*[^*]*\*+/|\()+(\d|\*|@@?[a-z]|null\b|top\b|distinct\b|[a-z_][a-z0-9_.]*(\s|/\*[^*]*\*+/)*(\(|,|from\b)))re"},
+        {1019, kSqli, kTUR, false, kNone, "", "",
+         "complete statement ending in a tautology",
+         R"re(\bselect\b[^&]{1,80}\bfrom\b[^&]{1,80}\bwhere\b[^&]{0,80}\b(or|and)(\s|/\*[^*]*\*+/)+(\d+|'[^'&]*')\s*(=|<>|!=|>|<)\s*(\d+|'[^'&]*'))re"},
 
         // ---------------------------------------------------------------- path-traversal
         // (2000-2099)

@@ -82,6 +82,7 @@ constexpr Keyword kKeywords[] = {
     {"datalength", 'n', 'f', 0},
     {"db_name", 'n', 'f', 0},
     {"declare", 'E', 0, 0},
+    {"decode", 'n', 'f', 0},
     {"delay", 'n', 0, 0},
     {"delete", 'E', 0, 0},
     {"desc", 'k', 0, 0},
@@ -102,6 +103,7 @@ constexpr Keyword kKeywords[] = {
     {"floor", 'n', 'f', 0},
     {"from", 'k', 0, 0},
     {"from_base64", 'n', 'f', 0},
+    {"generate_series", 'n', 'f', 0},
     {"geometrycollection", 'n', 'f', 0},
     {"get_lock", 'n', 'f', 0},
     {"getdate", 'n', 'f', 0},
@@ -112,6 +114,7 @@ constexpr Keyword kKeywords[] = {
     {"gtid_subset", 'n', 'f', 0},
     {"having", 'k', 0, 0},
     {"hex", 'n', 'f', 0},
+    {"hextoraw", 'n', 'f', 0},
     {"host_name", 'n', 'f', 0},
     {"if", 'n', 'f', 0},
     {"ifnull", 'n', 'f', 0},
@@ -187,6 +190,7 @@ constexpr Keyword kKeywords[] = {
     {"quotename", 'n', 'f', 0},
     {"rand", 'n', 'f', 0},
     {"randomblob", 'n', 'f', 0},
+    {"rawtohex", 'n', 'f', 0},
     {"regexp", 'o', 0, 0},
     {"regexp_like", 'n', 'f', 0},
     {"regexp_replace", 'n', 'f', 0},
@@ -219,6 +223,7 @@ constexpr Keyword kKeywords[] = {
     {"substring", 'n', 'f', 0},
     {"substring_index", 'n', 'f', 0},
     {"sum", 'n', 'f', 0},
+    {"suser_id", 'n', 'f', 0},
     {"suser_name", 'n', 'f', 0},
     {"suser_sname", 'n', 'f', 0},
     {"sys_context", 'n', 'f', 0},
@@ -243,6 +248,7 @@ constexpr Keyword kKeywords[] = {
     {"updatexml", 'n', 'f', 0},
     {"upper", 'n', 'f', 0},
     {"user", 'n', 'f', 0},
+    {"user_id", 'n', 'f', 0},
     {"user_name", 'n', 'f', 0},
     {"uuid", 'n', 'f', 0},
     {"values", 'k', 0, 0},
@@ -325,22 +331,22 @@ constexpr Phrase phrase(std::string_view a, std::string_view b, char type) {
 }
 
 constexpr Phrase kPhrases[] = {
-    phrase("alter", "table", 'E'),    phrase("create", "table", 'E'),
-    phrase("cross", "join", 'k'),     phrase("delete", "from", 'E'),
-    phrase("drop", "database", 'E'),  phrase("drop", "table", 'E'),
-    phrase("group", "by", 'B'),       phrase("inner", "join", 'k'),
-    phrase("insert", "into", 'E'),    phrase("into", "dumpfile", 'k'),
-    phrase("into", "outfile", 'k'),   phrase("is", "not", 'o'),
-    phrase("left", "join", 'k'),      phrase("not", "between", 'o'),
-    phrase("not", "in", 'o'),         phrase("not", "like", 'o'),
-    phrase("not", "regexp", 'o'),     phrase("not", "rlike", 'o'),
-    phrase("order", "by", 'B'),       phrase("outer", "join", 'k'),
-    phrase("replace", "into", 'E'),   phrase("right", "join", 'k'),
-    phrase("select", "all", 'E'),     phrase("select", "distinct", 'E'),
-    phrase("select", "top", 'E'),     phrase("sounds", "like", 'o'),
-    phrase("truncate", "table", 'E'), phrase("union", "all", 'U'),
-    phrase("union", "distinct", 'U'), phrase("waitfor", "delay", 'E'),
-    phrase("waitfor", "time", 'E'),
+    phrase("alter", "table", 'E'),     phrase("case", "when", 'W'),
+    phrase("create", "table", 'E'),    phrase("cross", "join", 'k'),
+    phrase("delete", "from", 'E'),     phrase("drop", "database", 'E'),
+    phrase("drop", "table", 'E'),      phrase("group", "by", 'B'),
+    phrase("inner", "join", 'k'),      phrase("insert", "into", 'E'),
+    phrase("into", "dumpfile", 'k'),   phrase("into", "outfile", 'k'),
+    phrase("is", "not", 'o'),          phrase("left", "join", 'k'),
+    phrase("not", "between", 'o'),     phrase("not", "in", 'o'),
+    phrase("not", "like", 'o'),        phrase("not", "regexp", 'o'),
+    phrase("not", "rlike", 'o'),       phrase("order", "by", 'B'),
+    phrase("outer", "join", 'k'),      phrase("replace", "into", 'E'),
+    phrase("right", "join", 'k'),      phrase("select", "all", 'E'),
+    phrase("select", "distinct", 'E'), phrase("select", "top", 'E'),
+    phrase("sounds", "like", 'o'),     phrase("truncate", "table", 'E'),
+    phrase("union", "all", 'U'),       phrase("union", "distinct", 'U'),
+    phrase("waitfor", "delay", 'E'),   phrase("waitfor", "time", 'E'),
 };
 
 constexpr bool phrasesValid() {
@@ -368,6 +374,15 @@ enum ShapeFlag : std::uint8_t {
   // The last token is a comment that only cuts off the rest of the query: "admin'--" is a login
   // bypass, "the players' #1 pick" and "1 or 2 -- see below" are text.
   kBareComment = 4,
+  // The value opened a parenthesis before its first token: "(select 1)" is a subquery handed to
+  // the application, "select one" is a form label.
+  kLeadParen = 8,
+  // The last token is an operand only SQL writes: "!0", "1 DIV 1". "1 and 2" and "true or
+  // false" are text, "1 and !0" is a boolean test.
+  kSqlOperand = 16,
+  // The value opened no parenthesis of its own: "1, 1)--" closes the application's, "(1, 2) --"
+  // is a pair.
+  kNoLeadParen = 32,
 };
 
 struct Shape {
@@ -438,6 +453,7 @@ constexpr Shape kShapes[] = {
     {"s;E", kPrefix},
     {"s);E", kPrefix},
     {"sEs", kPrefix},
+    {"s)Es", kPrefix},
     {"sB1", kPrefix},
     {"s)B1", kPrefix},
     {"sBn", kExact},
@@ -451,6 +467,7 @@ constexpr Shape kShapes[] = {
     {"sBnc", kBareComment},
     // Numeric and bare-word tautologies and boolean tests: 1 or 1=1, 1 and sleep(5), x or 1=1.
     {"1&1o", kPrefix},
+    {"1&1", kSqlOperand},
     {"1&1c", kBareComment},
     {"1&1U", kPrefix},
     {"1&so", kPrefix},
@@ -492,6 +509,7 @@ constexpr Shape kShapes[] = {
     {"1;Ev", kPrefix},
     {"1);E", kPrefix},
     {"1Es", kPrefix},
+    {"1)Es", kPrefix},
     {"1B1", kExact},
     {"1B1,", kPrefix},
     {"1B1c", kBareComment},
@@ -535,9 +553,86 @@ constexpr Shape kShapes[] = {
     {"f(E", kPrefix},
     {"f(1o1", kPrefix},
     // A value that is a subquery on a condition: (select (case when (1=1) then ... end)).
-    {"E(kk", kPrefix},
-    {"Ekk(", kPrefix},
-    {"Ekk1o", kPrefix},
+    {"E(W", kPrefix},
+    {"EW(", kPrefix},
+    {"EW1", kPrefix},
+    {"EWf", kPrefix},
+    // CASE WHEN ('W') as a condition or operand: 1 and case when 1=1 then ..., '+(case when ...
+    {"1&W(", kPrefix},
+    {"1&W1", kPrefix},
+    {"1&Wf", kPrefix},
+    {"1&Wno", kPrefix},
+    {"1&Wv", kPrefix},
+    {"1&(W", kPrefix},
+    {"1oW", kPrefix},
+    {"1o(W", kPrefix},
+    {"s&W(", kPrefix},
+    {"s&W1", kPrefix},
+    {"s&Wf", kPrefix},
+    {"s&Wno", kPrefix},
+    {"s&Wv", kPrefix},
+    {"s&(W", kPrefix},
+    {"soW", kPrefix},
+    {"so(W", kPrefix},
+    {"W(E", kPrefix},
+    {"W(1", kPrefix},
+    {"W1o", kPrefix},
+    {"Wf(", kPrefix},
+    // A bare SELECT as a condition: 1 and select 1, ' or select @@version.
+    {"1&E(", kPrefix},
+    {"1&E1", kPrefix},
+    {"1&Ef", kPrefix},
+    {"1&Ev", kPrefix},
+    {"s&E(", kPrefix},
+    {"s&E1", kPrefix},
+    {"s&Ef", kPrefix},
+    {"s&Ev", kPrefix},
+    // A value that is a whole subquery: (select 1), (select top 1 name from sysobjects),
+    // (select password from users limit 1).
+    {"E(E", kPrefix | kLeadParen},
+    {"E(f", kPrefix | kLeadParen},
+    {"E1,", kPrefix | kLeadParen},
+    {"E1U", kPrefix | kLeadParen},
+    {"E1k", kPrefix | kLeadParen},
+    {"E1nk", kPrefix | kLeadParen},
+    {"Ef", kPrefix | kLeadParen},
+    {"Ev", kPrefix | kLeadParen},
+    {"Eok", kPrefix | kLeadParen},
+    {"EnknB", kPrefix | kLeadParen},
+    {"Enknk", kPrefix | kLeadParen},
+    // INSERT context: the value closes the application's row and adds its own
+    // (x', 'admin')--, '),('a','b')--, 1, 1)--).
+    {"s,s)", kPrefix},
+    {"s,1)", kPrefix},
+    {"s,s,s", kPrefix},
+    {"s),(", kPrefix},
+    {"1,1)c", kBareComment | kNoLeadParen},
+    {"1),(s", kPrefix},
+    // UPDATE context: the value closes its column and sets another (abc', role='admin).
+    {"s,no(", kPrefix},
+    {"s,no1", kPrefix},
+    {"s,nof", kPrefix},
+    {"s,nos", kPrefix},
+    {"s,nov", kPrefix},
+    // Sort and column parameters: name order by 1, id,(select ...), name desc; drop table ...
+    {"nB1c", kBareComment},
+    {"sBnk", kPrefix},
+    {"n,(E", kPrefix},
+    {"1,(E", kPrefix},
+    {"s,(E", kPrefix},
+    {"nk,(E", kPrefix},
+    {"nk;E", kPrefix},
+    // LIMIT / OFFSET context: 1 limit 1--, 10 limit 1 into @a, 1 offset 1; drop ...
+    {"1k1c", kBareComment},
+    {"sk1c", kBareComment},
+    {"1k1U", kPrefix},
+    {"1k1;", kPrefix},
+    {"1k1kv", kPrefix},
+    // Arithmetic with the application's string: '-0-', '*1*'.
+    {"so1os", kOpenTail},
+    // Assignment in a condition, MSSQL IF before a stacked WAITFOR: 1 and (@a:=1)=1, '; if (1=1).
+    {"1&(vo", kPrefix},
+    {"s;f(", kPrefix},
     // HAVING / WHERE tautology after a number: 1 having 1=1.
     {"1k1o1", kPrefix},
 };
@@ -598,6 +693,10 @@ struct Token {
   bool contextOpened = false;  // string opened by the context quote, not by the value
   bool closed = true;          // string whose closing quote is in the value
   bool bareComment = false;    // comment with nothing but spaces, '-' and '+' after -- or #
+  bool plus = false;           // a lone '+' (in a URL, a space decoded once too few times)
+  bool leadParen = false;      // first token, after a '(' that opened the value
+  bool bang = false;           // a lone '!'
+  bool sqlOperand = false;     // operand written as only SQL writes it (see kSqlOperand)
   int keyword = -1;
 };
 
@@ -675,6 +774,12 @@ class Tokenizer {
         t.type = 's';
         t.closed = scanString(static_cast<char>(c));
         return true;
+      }
+      if (c == '$' && scanDollarString(t)) return true;
+      if (c == ':' &&
+          c1 == ':') {  // PostgreSQL cast: "1'::int" is the string, as far as shape goes
+        skipCast();
+        continue;
       }
       if (c == '`' || c == '[') {  // quoted identifiers (MySQL, MSSQL)
         const std::size_t end = in_.find(c == '`' ? '`' : ']', pos_ + 1);
@@ -765,6 +870,31 @@ class Tokenizer {
       }
     }
     return false;
+  }
+
+  // PostgreSQL dollar quoting: $$text$$ and $tag$text$tag$ are strings with no escapes. A '$' in
+  // any other place is part of a word (Oracle v$version, MSSQL identifiers) or an operator.
+  bool scanDollarString(Token& t) {
+    std::size_t p = pos_ + 1;
+    while (p < in_.size() && p - pos_ <= kMaxKeywordLength &&
+           ((isWordStart(at(p)) && at(p) < 0x80 && at(p) != '$') ||
+            (p > pos_ + 1 && isDigit(at(p))))) {
+      ++p;
+    }
+    if (at(p) != '$') return false;
+    const std::string_view tag = in_.substr(pos_, p + 1 - pos_);
+    const std::size_t end = in_.find(tag, p + 1);
+    pos_ = end == std::string_view::npos ? in_.size() : end + tag.size();
+    t.type = 's';
+    t.closed = end != std::string_view::npos;
+    return true;
+  }
+
+  // "::" and the type name after it: a cast changes the type of an operand, not the shape.
+  void skipCast() {
+    pos_ += 2;
+    while (pos_ < in_.size() && isSpace(at(pos_))) ++pos_;
+    while (pos_ < in_.size() && isWordChar(at(pos_)) && at(pos_) != '.') ++pos_;
   }
 
   void scanNumber() {
@@ -879,7 +1009,7 @@ class Tokenizer {
       pos_ += 2;
       return true;
     }
-    if ((c == '<' && c1 == '<') || (c == '>' && c1 == '>') || (c == ':' && c1 == ':')) {
+    if ((c == '<' && c1 == '<') || (c == '>' && c1 == '>')) {
       pos_ += 2;
       t.arith = true;
       return true;
@@ -890,12 +1020,17 @@ class Tokenizer {
       case '>':
         break;
       case '+':
+        t.plus = c1 != '+';
+        t.arith = true;
+        t.unary = true;
+        break;
       case '-':
       case '~':
         t.arith = true;
         t.unary = true;
         break;
       case '!':
+        t.bang = true;
         t.unary = true;
         break;
       case '*':
@@ -930,7 +1065,7 @@ constexpr bool isOperand(const Token& t) {
 // Types after which '+', '-', '!', '~' and NOT can only be unary.
 constexpr bool takesUnary(char type) {
   return type == '&' || type == '(' || type == ',' || type == 'E' || type == 'k' || type == 'U' ||
-         type == 'B' || type == ';';
+         type == 'B' || type == ';' || type == 'W';
 }
 
 struct Folded {
@@ -945,6 +1080,8 @@ Folded fold(std::string_view value, char context) {
   Token t;
   bool endsInComment = false;
   bool bareComment = false;
+  bool leadParen = false;
+  bool negated = false;  // a '!' was folded away before the coming operand
   while (f.size <= kMaxSqliFingerprint && tokenizer.next(t)) {
     if (t.type == 'c') {  // comments separate tokens; only a trailing one is kept
       endsInComment = true;
@@ -960,9 +1097,18 @@ Folded fold(std::string_view value, char context) {
       }
     }
     if (f.size == 0) {  // leading parentheses and signs do not change what follows
+      if (t.type == '(') leadParen = true;
       if (t.type == '(' || (t.type == 'o' && t.unary)) continue;
+      t.leadParen = leadParen;
       f.tokens[f.size++] = t;
       continue;
+    }
+    // "1+AND+1=1", "1'+OR+'x'='x": a '+' glued to a keyword is a space that was decoded one
+    // time too few (a literal '+' in a path, or "%2B" for an encoded "+"). No SQL puts an
+    // arithmetic sign before AND, UNION or SELECT.
+    if (f.size >= 2 && f.tokens[f.size - 1].plus && t.keyword >= 0 &&
+        (t.type == '&' || t.type == 'U' || t.type == 'E' || t.type == 'B' || t.type == 'W')) {
+      --f.size;
     }
     Token& prev = f.tokens[f.size - 1];
     if (prev.type == 's' && t.type == 's') {  // 'a' 'b' is one string in ANSI SQL
@@ -973,10 +1119,18 @@ Folded fold(std::string_view value, char context) {
     if (prev.type == 'o' && t.type == 'o') {  // "= -", "is not", "<> !"
       prev.arith = prev.arith && t.arith;
       prev.unary = false;
+      prev.plus = false;
       prev.keyword = t.keyword;
       continue;
     }
-    if (t.type == 'o' && t.unary && takesUnary(prev.type)) continue;
+    if (t.type == 'o' && t.unary && takesUnary(prev.type)) {
+      negated = negated || t.bang;
+      continue;
+    }
+    if (negated) {
+      t.sqlOperand = true;
+      negated = false;
+    }
     if (prev.keyword >= 0 && t.keyword >= 0) {
       const char merged = phraseType(prev.keyword, t.keyword);
       if (merged != 0) {
@@ -987,6 +1141,8 @@ Folded fold(std::string_view value, char context) {
     }
     if (f.size >= 2 && prev.type == 'o' && prev.arith && isOperand(f.tokens[f.size - 2]) &&
         isOperand(t)) {  // "1-1", "id*2", "@a|1" are one operand
+      Token& operand = f.tokens[f.size - 2];
+      operand.sqlOperand = operand.sqlOperand || t.sqlOperand || prev.keyword >= 0;
       --f.size;
       continue;
     }
@@ -1013,6 +1169,9 @@ bool matches(const Folded& f, std::string_view fp) {
       continue;
     }
     if ((s->flags & kBareComment) != 0 && !f.tokens[len - 1].bareComment) continue;
+    if ((s->flags & kLeadParen) != 0 && !f.tokens[0].leadParen) continue;
+    if ((s->flags & kNoLeadParen) != 0 && f.tokens[0].leadParen) continue;
+    if ((s->flags & kSqlOperand) != 0 && !f.tokens[len - 1].sqlOperand) continue;
     return true;
   }
   return false;

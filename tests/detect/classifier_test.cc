@@ -701,8 +701,8 @@ TEST_F(ClassifierCommandInjection, SeparatorsEvasionsAndPlatforms) {
       ";wh$@oami",
       ";who$()ami",
       ";a=i;b=d;$a$b",
-      ";/???/c?t /???/p??s??",
-      ";/b??/c?t /e??/p*d",
+      R"v(;/???/c?t /???/p??s??)v",
+      R"v(;/b??/c?t /e??/p*d)v",
       ";cat /e*c/p*d",
       "1;sleep${IFS}5",
       ";{sleep,5}",
@@ -1265,6 +1265,76 @@ TEST_F(ClassifierBenign, ShellAndSqlLookalikesRaiseNothing) {
                                << " | referer=" << r.referer << " -> " << describe(d);
     EXPECT_FALSE(d.reconnaissanceOnly) << r.target;
     EXPECT_EQ(d.cveCount, 0) << r.target;
+  }
+}
+
+// Written for the SQL-injection gap against the OWASP CRS: values whose SQL reaches past the
+// tokenizer's five tokens (a subquery compared or assigned, a whole statement ending in a
+// tautology, PostgreSQL COPY ... TO PROGRAM) and the context shapes the tokenizer now reads
+// (INSERT rows, UPDATE assignments, ORDER BY / LIMIT tails, CASE WHEN, dialect literals).
+TEST_F(ClassifierSqli, ApplicationContextsSubqueriesAndStatements) {
+  expectValues(Category::kSqli, "/products?category=toys&id=",
+               {
+                   R"v(1 AND id=(SELECT MAX(id) FROM users))v",
+                   R"v(1, email=(SELECT password FROM users LIMIT 1))v",
+                   R"v(x' AND role=(SELECT role FROM users WHERE id=1)--)v",
+                   R"v(1 OR price>(SELECT AVG(price) FROM items))v",
+                   R"v(1/**/AND/**/id=(SELECT/**/MAX(id)/**/FROM/**/users))v",
+                   R"v(1 AND 1 IN (SELECT TOP 1 name FROM sys.tables))v",
+                   R"v(SELECT * FROM users WHERE id=1 OR 1=1)v",
+                   R"v(select name from users where name='a' or 'x'='x')v",
+                   R"v(1; COPY (SELECT '') TO PROGRAM 'id'--)v",
+                   R"v(abc', role='admin)v",
+                   R"v(', balance=99999 --)v",
+                   R"v('),('eve','admin')--)v",
+                   R"v(1, 1)--)v",
+                   R"v(name DESC,(SELECT 1 FROM (SELECT SLEEP(5))x))v",
+                   R"v(id ASC; DROP TABLE users)v",
+                   R"v(10 LIMIT 1 INTO @a)v",
+                   R"v(1' LIMIT 1--)v",
+                   R"v(1 AND CASE WHEN 1=1 THEN 1 ELSE 0 END=1)v",
+                   R"v((CASE WHEN (SELECT 1)=1 THEN 1 ELSE 2 END))v",
+                   R"v(1 AND DECODE(SUBSTR(USER,1,1),'S',1,0)=1)v",
+                   R"v(1 AND $$a$$=$$a$$)v",
+                   R"v(1'::int--)v",
+                   R"v((SELECT password FROM users LIMIT 1))v",
+                   R"v(1 AND !0)v",
+                   R"v('-0-')v",
+               });
+  // A literal '+' in a path segment is a space the attacker's tool never encoded.
+  expectAll(Category::kSqli, {{"/page/1'+OR+'x'='x"}, {"/item/1+AND+1=1"}});
+}
+
+TEST_F(ClassifierBenign, SqlContextLookalikesRaiseNothing) {
+  const std::vector<Req> benign = {
+      {"/api/tickets?filter=status%20eq%20%27open%27"},
+      {"/api/tickets?filter=status+eq+%27open%27+and+priority+gt+2"},
+      {"/api/tickets?filter=name+eq+%27O%27%27Brien%27"},
+      {"/products?sort=name+asc"},
+      {"/products?sort=updated_at+DESC,+id+ASC"},
+      {"/search?q=size,+color%3D(select+one)"},
+      {"/search?q=(select+all+that+apply)"},
+      {"/search?q=(Select+one+from+the+list)"},
+      {"/search?q=just+in+case+when+you+need+it"},
+      {"/search?q=C%2B%2B+and+Java"},
+      {"/search?q=18%2B+and+over"},
+      {"/search?q=%24%24%24+deals"},
+      {"/search?q=std%3A%3Avector%3Cint%3E"},
+      {"/search?q=(1,2),(3,4)"},
+      {"/search?q=Bob%27s,+name%3D%27x%27"},
+      {"/search?q=how+to+use+SELECT+*+FROM+in+mysql"},
+      {"/search?q=SELECT+COUNT(*)+FROM+orders+GROUP+BY+customer"},
+      {"/search?q=select+*+from+users+where+id+%3D+1"},
+      {"/search?q=1+or+2"},
+      {"/search?q=true+or+false"},
+      {"/search?q=page+1+of+10+--"},
+      {"/forum/post?body=I+tried+%27%2Bstr(x)%2B%27+in+python"},
+      {"/tag/Guns%20N%27%20Roses"},
+      {"/search?q=Sh%C5%8Dgun+(select+edition)"},
+  };
+  for (const Req& r : benign) {
+    const Detection d = classify(r);
+    EXPECT_EQ(d.categories, 0) << "false positive: " << r.target << " -> " << describe(d);
   }
 }
 

@@ -20,6 +20,7 @@ namespace mamori::detect {
 //  k keyword                U UNION        E statement start (SELECT, INSERT, DROP, ...)
 //  f function call name     ( )  open/close parenthesis       , comma          ; semicolon
 //  c comment                v variable (@x, @@x)              B GROUP BY / ORDER BY
+//  W CASE WHEN (a conditional expression)
 //  ? any other byte ({ } : \ control bytes ...)
 // NULL/TRUE/FALSE read as '1'; function names read as 'f' only when called ("sleep(" not "sleep");
 // multi-word keywords are one token ("union all" U, "waitfor delay" E, "not like" o); 'c' appears
