@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
+#include "hub_client.h"
 #include "mamori/core/crypto.h"
 #include "mamori/core/json_writer.h"
 #include "mamori/core/secure_file.h"
@@ -48,6 +49,7 @@ struct DetectOptions {
   std::string site;
   bool perRequest = false;
   bool quiet = false;
+  HubCliOptions hub;
 };
 
 // A line longer than this is reported as malformed (its first kMaxLineBytes are kept for the
@@ -477,6 +479,24 @@ class DetectRun {
   nlohmann::ordered_json input_;
 };
 
+// After the run: events.ndjson is complete and synced, so what the hub gets never depends on the
+// run and the run's result never depends on the hub.
+void sendEvents(const HubTarget& hub, const DetectOptions& o) {
+  const std::filesystem::path outDir(o.out);
+  HubSendResult sent;
+  try {
+    sent = sendToHub(hub, outDir / "events.ndjson");
+  } catch (const std::exception& e) {
+    throw Failure(fmt::format("outputs are complete in {}; sending to the hub failed: {}",
+                              outDir.string(), e.what()));
+  }
+  if (o.quiet) return;
+  std::printf("hub %s: sent %llu events, %llu new, %llu already there\n",
+              hubBaseUrl(hub.url).c_str(), static_cast<unsigned long long>(sent.sent),
+              static_cast<unsigned long long>(sent.accepted),
+              static_cast<unsigned long long>(sent.duplicates));
+}
+
 }  // namespace
 
 void addDetectCommand(CLI::App& app) {
@@ -507,6 +527,7 @@ void addDetectCommand(CLI::App& app) {
                   "Target name for requests of a log without a Host field (default: the log's "
                   "file name)");
   cmd->add_flag("--quiet,-q", o.quiet, "No summary or progress output");
+  addHubOptions(cmd, o.hub);
   cmd->callback([] {
     if (o.log.empty() && o.pcap.empty()) {
       throw CLI::ValidationError("detect", "one of --log or --pcap is required");
@@ -514,7 +535,9 @@ void addDetectCommand(CLI::App& app) {
     if (!o.pcap.empty() && o.format != "auto") {
       throw CLI::ValidationError("detect", "--format applies to --log only");
     }
+    const auto hub = hubTargetFromOptions(o.hub);
     DetectRun(o).run();
+    if (hub) sendEvents(*hub, o);
   });
 }
 

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
+#include "hub_client.h"
 #include "mamori/core/crypto.h"
 #include "mamori/core/ledger.h"
 #include "mamori/core/prefix_set.h"
@@ -45,6 +46,7 @@ struct SelectOptions {
   double activeTimeout = 1800;
   uint32_t inspectDepth = 1 << 20;
   bool quiet = false;
+  HubCliOptions hub;
 };
 
 void onSignal(int) { sensor::requestCaptureStop(); }
@@ -101,6 +103,37 @@ class SelectRun {
       throw;
     }
     return 0;
+  }
+
+  // After a completed run (selected.ndjson complete and synced): send the records to the hub.
+  // The ledger records where they went, or that sending failed, for the commission.
+  void sendSelected(const HubTarget& hub) {
+    const std::filesystem::path outDir(opt_.out);
+    nlohmann::json entry{{"type", "hub-send"},
+                         {"component", "sensor"},
+                         {"run", runId_},
+                         {"hub", hubBaseUrl(hub.url)},
+                         {"file", (outDir / "selected.ndjson").string()}};
+    HubSendResult sent;
+    try {
+      sent = sendToHub(hub, outDir / "selected.ndjson");
+    } catch (const std::exception& e) {
+      entry["completed"] = false;
+      entry["error"] = e.what();
+      (void)ledger_->append(entry);  // the failure is reported below either way
+      throw Failure(fmt::format("outputs are complete in {}; sending to the hub failed: {}",
+                                outDir.string(), e.what()));
+    }
+    entry["completed"] = true;
+    entry["records"] = sent.sent;
+    entry["accepted"] = sent.accepted;
+    entry["duplicates"] = sent.duplicates;
+    ledger_->append(entry).valueOrThrow();
+    if (opt_.quiet) return;
+    std::printf("hub %s: sent %llu records, %llu new, %llu already there\n",
+                hubBaseUrl(hub.url).c_str(), static_cast<unsigned long long>(sent.sent),
+                static_cast<unsigned long long>(sent.accepted),
+                static_cast<unsigned long long>(sent.duplicates));
   }
 
  private:
@@ -328,11 +361,15 @@ void addSelectCommand(CLI::App& app) {
                   "Payload bytes per direction given to pattern criteria")
       ->capture_default_str();
   cmd->add_flag("--quiet,-q", o.quiet, "No summary or progress output");
+  addHubOptions(cmd, o.hub);
   cmd->callback([] {
     if (o.inputs.empty() && o.iface.empty()) {
       throw CLI::ValidationError("select", "one of --in or --iface is required");
     }
-    SelectRun(o).run();
+    const auto hub = hubTargetFromOptions(o.hub);
+    SelectRun run(o);
+    run.run();
+    if (hub) run.sendSelected(*hub);
   });
 }
 

@@ -1,0 +1,299 @@
+#include "hub_client.h"
+
+#include <fmt/format.h>
+#include <httplib.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "mamori/core/result.h"
+
+namespace mamori::cli {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr std::string_view kApiPath = "/api/v1";
+constexpr time_t kConnectTimeoutSeconds = 10;
+constexpr time_t kIoTimeoutSeconds = 120;
+constexpr int kMaxRetryAfterSeconds = 30;
+constexpr size_t kMaxQuotedBody = 200;
+
+struct ParsedUrl {
+  std::string schemeHostPort;  // for httplib::Client
+  std::string prefix;          // path before /api/v1, "" or "/..."
+  std::string display;
+};
+
+ParsedUrl parseHubUrl(const std::string& url) {
+  std::string_view u(url);
+  std::string_view scheme;
+  if (u.starts_with("http://")) {
+    scheme = "http";
+  } else if (u.starts_with("https://")) {
+    scheme = "https";
+  } else {
+    throw Failure(fmt::format("--hub {}: expected http://HOST[:PORT] or https://HOST[:PORT]", url));
+  }
+  for (const char c : u) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
+      throw Failure("--hub: spaces or control characters in the URL");
+    }
+  }
+  if (u.find_first_of("?#") != std::string_view::npos) {
+    throw Failure(fmt::format("--hub {}: no query or fragment expected", url));
+  }
+  std::string_view rest = u.substr(scheme.size() + 3);
+  const std::string_view authority = rest.substr(0, rest.find('/'));
+  if (authority.empty()) throw Failure(fmt::format("--hub {}: no host", url));
+  if (authority.find('@') != std::string_view::npos) {
+    // Credentials in a URL end up in messages and process lists.
+    throw Failure(
+        "--hub: no credentials in the URL; pass the token with --token or "
+        "MAMORI_HUB_TOKEN");
+  }
+  std::string_view path = rest.substr(authority.size());
+  while (path.ends_with('/')) path.remove_suffix(1);
+  if (path.ends_with(kApiPath)) path.remove_suffix(kApiPath.size());
+  while (path.ends_with('/')) path.remove_suffix(1);
+  ParsedUrl p;
+  p.schemeHostPort = fmt::format("{}://{}", scheme, authority);
+  p.prefix = std::string(path);
+  p.display = p.schemeHostPort + p.prefix;
+  return p;
+}
+
+void checkToken(const std::string& token) {
+  if (token.empty()) throw Failure("no hub token: pass --token or set MAMORI_HUB_TOKEN");
+  for (const char c : token) {
+    // Anything else could split the header; the token itself is never shown.
+    if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f) {
+      throw Failure("the hub token contains spaces or characters that cannot go in a header");
+    }
+  }
+}
+
+// What a failed exchange means, in words; `final` for failures that trying again cannot cure.
+std::string connectionProblem(httplib::Error e, bool& final) {
+  final = false;
+  switch (e) {
+    case httplib::Error::Connection:
+      return "cannot connect";
+    case httplib::Error::ConnectionTimeout:
+      return "connection timed out";
+    case httplib::Error::Read:
+      return "connection lost while waiting for the answer";
+    case httplib::Error::Write:
+      return "connection lost while sending";
+    case httplib::Error::SSLConnection:
+      return "TLS handshake failed";
+    case httplib::Error::SSLLoadingCerts:
+      final = true;
+      return "cannot load the trusted certificates";
+    case httplib::Error::SSLServerVerification:
+      final = true;
+      return "the server's certificate could not be verified";
+    default:
+      return "request failed (" + httplib::to_string(e) + ")";
+  }
+}
+
+bool transientStatus(int status) {
+  return status == 429 || status == 502 || status == 503 || status == 504;
+}
+
+// Seconds from a Retry-After given in seconds (an HTTP date is ignored: the backoff applies).
+int retryAfterSeconds(const httplib::Response& res) {
+  const std::string v = res.get_header_value("Retry-After");
+  int n = 0;
+  const auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || ptr != v.data() + v.size() || n < 0) return -1;
+  return std::min(n, kMaxRetryAfterSeconds);
+}
+
+// Printable, short: an error body that is not the hub's JSON (a proxy's HTML page, say).
+std::string quoteBody(const std::string& body) {
+  std::string out;
+  for (const char c : body.substr(0, kMaxQuotedBody)) {
+    out.push_back(static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? ' ' : c);
+  }
+  if (body.size() > kMaxQuotedBody) out += "...";
+  return out;
+}
+
+class Sender {
+ public:
+  Sender(const HubTarget& target, const std::filesystem::path& file, const HubSendOptions& options)
+      : url_(parseHubUrl(target.url)),
+        file_(file),
+        options_(options),
+        client_(url_.schemeHostPort),
+        headers_{{"Authorization", "Bearer " + target.token}, {"Accept", "application/json"}} {
+    checkToken(target.token);
+    if (!client_.is_valid()) throw Failure(fmt::format("hub {}: not a usable URL", url_.display));
+    client_.set_connection_timeout(kConnectTimeoutSeconds);
+    client_.set_read_timeout(kIoTimeoutSeconds);
+    client_.set_write_timeout(kIoTimeoutSeconds);
+    client_.set_keep_alive(true);
+  }
+
+  HubSendResult run() {
+    std::ifstream in(file_, std::ios::binary);
+    if (!in) throw Failure(fmt::format("{}: cannot read", file_.string()));
+    std::string line;
+    uint64_t lineNo = 0;
+    while (std::getline(in, line)) {
+      ++lineNo;
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      if (!lines_.empty() && (lines_.size() >= options_.maxLines ||
+                              body_.size() + line.size() + 1 > options_.maxBytes)) {
+        flush();
+      }
+      body_ += line;
+      body_.push_back('\n');
+      lines_.push_back(lineNo);
+    }
+    if (in.bad()) throw Failure(fmt::format("{}: read failed", file_.string()));
+    if (!lines_.empty()) flush();
+    return result_;
+  }
+
+ private:
+  void flush() {
+    const std::string path = url_.prefix + std::string(kApiPath) + "/events";
+    const int attempts = std::max(options_.attempts, 1);
+    auto delay = options_.backoff;
+    std::string lastProblem;
+    for (int attempt = 1; attempt <= attempts; ++attempt) {
+      if (attempt > 1) std::this_thread::sleep_for(delay);
+      delay *= 2;
+      auto res = client_.Post(path, headers_, body_, "application/x-ndjson");
+      if (!res) {
+        bool final = false;
+        lastProblem = connectionProblem(res.error(), final);
+        if (final) fail(lastProblem);
+        continue;
+      }
+      if (res->status == 200) {
+        accept(*res);
+        return;
+      }
+      lastProblem = errorText(*res);
+      if (!transientStatus(res->status)) fail(lastProblem);
+      if (const int s = retryAfterSeconds(*res); s >= 0) delay = std::chrono::seconds(s);
+    }
+    fail(fmt::format("{} (after {} attempts)", lastProblem, attempts));
+  }
+
+  void accept(const httplib::Response& res) {
+    const Json j = Json::parse(res.body, nullptr, false);
+    auto count = [&](const char* key) -> uint64_t {
+      if (!j.is_object() || !j.contains(key) || !j[key].is_number_unsigned()) {
+        fail(fmt::format("unexpected answer (no \"{}\"): {}", key, quoteBody(res.body)));
+      }
+      return j[key].get<uint64_t>();
+    };
+    const uint64_t received = count("received");
+    const uint64_t accepted = count("accepted");
+    const uint64_t duplicates = count("duplicates");
+    if (received != lines_.size()) {
+      fail(fmt::format("the hub received {} of the {} records sent", received, lines_.size()));
+    }
+    result_.sent += received;
+    result_.accepted += accepted;
+    result_.duplicates += duplicates;
+    ++result_.requests;
+    body_.clear();
+    lines_.clear();
+  }
+
+  // "401 bad-token: missing, unknown, ..." from the hub's {"error": {code, message, details}}.
+  std::string errorText(const httplib::Response& res) const {
+    const Json j = Json::parse(res.body, nullptr, false);
+    if (!j.is_object() || !j.contains("error") || !j["error"].is_object()) {
+      return fmt::format("{} {}", res.status, quoteBody(res.body));
+    }
+    const Json& e = j["error"];
+    std::string text = fmt::format("{} {}: {}", res.status, e.value("code", "?"),
+                                   e.value("message", "(no message)"));
+    // The hub names lines of the batch; say which line of the file that is.
+    if (e.contains("details") && e["details"].is_object() && e["details"].contains("line") &&
+        e["details"]["line"].is_number_unsigned()) {
+      const auto n = e["details"]["line"].get<uint64_t>();
+      if (n >= 1 && n <= lines_.size()) {
+        text += fmt::format(" (line {} of {})", lines_[n - 1], file_.string());
+      }
+    }
+    return text;
+  }
+
+  [[noreturn]] void fail(const std::string& problem) const {
+    std::string already;
+    if (result_.sent > 0) {
+      already = fmt::format("; {} records before line {} were sent ({} new)", result_.sent,
+                            lines_.empty() ? 0 : lines_.front(), result_.accepted);
+    }
+    throw Failure(fmt::format("hub {}: {}{}", url_.display, problem, already));
+  }
+
+  ParsedUrl url_;
+  std::filesystem::path file_;
+  HubSendOptions options_;
+  httplib::Client client_;
+  httplib::Headers headers_;
+  std::string body_;
+  std::vector<uint64_t> lines_;  // file line number of each record in body_
+  HubSendResult result_;
+};
+
+}  // namespace
+
+std::string hubBaseUrl(const std::string& url) {
+  return parseHubUrl(url).display;
+}
+
+void addHubOptions(CLI::App* cmd, HubCliOptions& o) {
+  auto* hub = cmd->add_option("--hub", o.url,
+                              "Send the records to this sharing hub once the outputs are complete "
+                              "(http(s)://HOST[:PORT]; see docs/openapi.yaml)");
+  cmd->add_option("--token", o.token,
+                  "API token for --hub (default: $MAMORI_HUB_TOKEN, which keeps it out of `ps`)")
+      ->needs(hub);
+}
+
+std::optional<HubTarget> hubTargetFromOptions(const HubCliOptions& o) {
+  if (o.url.empty()) return std::nullopt;
+  HubTarget t{o.url, o.token};
+  if (t.token.empty()) {
+    // Read in a command callback, before any thread starts.
+    const char* env =
+        std::getenv("MAMORI_HUB_TOKEN");  // NOLINT(concurrency-mt-unsafe): single-threaded here
+    if (env != nullptr) t.token = env;
+  }
+  if (t.token.empty()) {
+    throw CLI::ValidationError("--hub",
+                               "needs an API token: pass --token TOKEN or set "
+                               "MAMORI_HUB_TOKEN");
+  }
+  try {
+    (void)parseHubUrl(t.url);
+    checkToken(t.token);
+  } catch (const Failure& e) {
+    throw CLI::ValidationError("--hub", e.what());
+  }
+  return t;
+}
+
+HubSendResult sendToHub(const HubTarget& target, const std::filesystem::path& ndjsonFile,
+                        const HubSendOptions& options) {
+  return Sender(target, ndjsonFile, options).run();
+}
+
+}  // namespace mamori::cli

@@ -1,0 +1,66 @@
+// Sending the NDJSON records that `mamori select` and `mamori detect` write to the sharing hub
+// (POST /api/v1/events, docs/openapi.yaml).
+//
+// The hub stores a batch all-or-nothing and answers only after it is durable, and ingestion is
+// idempotent by record id: a batch whose answer was lost can be sent again, and a whole file can be
+// sent twice, without duplicating anything. That is what makes retrying safe.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace CLI {  // NOLINT(readability-identifier-naming): CLI11's namespace
+class App;
+}
+
+namespace mamori::cli {
+
+struct HubTarget {
+  // http:// or https://HOST[:PORT][/PREFIX], with or without a trailing slash or "/api/v1".
+  std::string url;
+  // API token (`mamori admin token create`); sent as "Authorization: Bearer", never printed.
+  std::string token;
+};
+
+struct HubSendOptions {
+  std::size_t maxLines = 1000;                  // records per request
+  std::size_t maxBytes = std::size_t{4} << 20;  // body bytes per request (a longer line goes alone)
+  int attempts = 3;                             // per batch, for transient failures
+  std::chrono::milliseconds backoff{500};       // before the 2nd attempt; doubles after that
+};
+
+struct HubSendResult {
+  uint64_t sent = 0;        // records the hub received and stored or already had
+  uint64_t accepted = 0;    // new to the hub
+  uint64_t duplicates = 0;  // already stored (an earlier send of the same records)
+  uint64_t requests = 0;    // batches sent
+};
+
+// The hub's base URL as messages show it: scheme://authority[/prefix], without "/api/v1" or a
+// trailing slash. Throws Failure naming the problem for a URL that is not http(s)://HOST[...], has
+// a query, a fragment or credentials in it.
+std::string hubBaseUrl(const std::string& url);
+
+// Sends every non-blank line of `ndjsonFile` in batches. Connection failures and 429/502/503/504
+// are retried with backoff (honouring a short Retry-After); any other non-2xx answer is final.
+// Throws Failure with "hub URL: STATUS CODE: MESSAGE" (or the connection error) and, when earlier
+// batches went through, how many records were already sent.
+HubSendResult sendToHub(const HubTarget& target, const std::filesystem::path& ndjsonFile,
+                        const HubSendOptions& options = {});
+
+// --hub URL and --token TOKEN on a command that writes records (select, detect).
+struct HubCliOptions {
+  std::string url;
+  std::string token;
+};
+void addHubOptions(CLI::App* cmd, HubCliOptions& o);
+// The target from the options, the token falling back to $MAMORI_HUB_TOKEN (so that it need not
+// appear in `ps`); nullopt without --hub. A missing token or a bad URL is a CLI::ValidationError,
+// raised before the command does any work.
+std::optional<HubTarget> hubTargetFromOptions(const HubCliOptions& o);
+
+}  // namespace mamori::cli
