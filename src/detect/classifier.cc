@@ -13,6 +13,7 @@
 #include "mamori/core/secure_file.h"
 
 #include "mamori/detect/sqli.h"
+#include "ascii.h"
 #include "rules.h"
 
 namespace mamori::detect {
@@ -30,18 +31,6 @@ constexpr std::size_t fieldIndex(Field f) {
     if (kFields[i] == f) return i;
   }
   return 0;
-}
-
-char lowerAscii(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool equalsIgnoreCase(std::string_view a, std::string_view lowerB) {
-  if (a.size() != lowerB.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lowerAscii(a[i]) != lowerB[i]) return false;
-  }
-  return true;
 }
 
 // Characters that cannot change how SQL parses a value on their own: a value made only of them

@@ -1,5 +1,6 @@
 #include "mamori/detect/normalize.h"
 #include "mamori/core/crypto.h"
+#include "ascii.h"
 
 #include <array>
 
@@ -159,18 +160,6 @@ constexpr std::array<NamedEntity, 12> kEntities = {{{"lt", '<'},
                                                     {"tab", '\t'},
                                                     {"newline", '\n'},
                                                     {"semi", ';'}}};
-
-char lowerAscii(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool equalsIgnoreCase(std::string_view a, std::string_view lowerB) {
-  if (a.size() != lowerB.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lowerAscii(a[i]) != lowerB[i]) return false;
-  }
-  return true;
-}
 
 // Tries to decode an entity starting at s[r] == '&'. On success writes at s[w], sets the bytes
 // consumed and written and returns true.
