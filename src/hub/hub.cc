@@ -20,33 +20,22 @@
 #include "mamori/core/secure_file.h"
 #include "mamori/core/signing.h"
 #include "mamori/core/time.h"
+#include "hub_internal.h"
 #include "schema.h"
 
 namespace mamori::hub {
+
+using internal::audit;
+using internal::auditEntry;
+using internal::forbidden;
+using internal::invalid;
+using internal::newId;
+using internal::notFound;
+using internal::unavailable;
+
 namespace {
 
 using Json = nlohmann::json;
-
-std::string newId(std::string_view prefix) {
-  std::array<uint8_t, 12> bytes{};
-  randomBytes(bytes);
-  return std::string(prefix) + toHex(bytes);
-}
-
-ApiError invalid(std::string code, std::string message, Json details = nullptr) {
-  return {ApiError::Kind::kInvalid, std::move(code), std::move(message), std::move(details)};
-}
-ApiError unavailable(const Error& e) {
-  return {ApiError::Kind::kUnavailable, "database-unavailable", e.message, nullptr};
-}
-ApiError forbidden(const Decision& d) {
-  return {ApiError::Kind::kForbidden, std::string(d.reason),
-          fmt::format("not allowed: {}", d.reason), nullptr};
-}
-ApiError notFound(std::string_view what, std::string_view id) {
-  return {ApiError::Kind::kNotFound, "not-found", fmt::format("no {} with id '{}'", what, id),
-          nullptr};
-}
 
 // Event states and the transitions between them (docs/hub.md).
 constexpr std::array<std::string_view, 6> kEventStates = {"new",      "in-review", "confirmed",
@@ -75,84 +64,48 @@ int64_t timeField(const Json& j, const char* key) {
 
 }  // namespace
 
-// Organisations as authorize() and routing need them, read from the database per request (the
-// admin command line changes them from another process).
-class DbDirectory final : public OrgDirectory {
- public:
-  struct Org {
-    std::string id;
-    std::string name;
-    OrgType type;
-    std::string ministry;
-  };
-
-  static Result<DbDirectory> load(Connection& c) {
-    DbDirectory d;
-    auto rows = c.query("SELECT id, name, type, ministry_id FROM organisations ORDER BY id");
+Result<void> Hub::State::drain(Database& db) {
+  if (!ledger) return {};
+  std::lock_guard lock(drainMutex);
+  for (;;) {
+    auto rows = db.query("SELECT id, entry FROM audit_outbox ORDER BY at, id LIMIT 256");
     if (!rows) return rows.error();
+    if (rows->empty()) return {};
     for (const auto& r : *rows) {
-      const auto type = parseOrgType(r.text(2));
-      if (!type) return Error{fmt::format("organisation {} has unknown type", r.text(0))};
-      d.orgs_.push_back({r.text(0), r.text(1), *type, r.text(3)});
-    }
-    return d;
-  }
-  std::string_view overseeingMinistryOf(std::string_view id) const override {
-    const Org* o = find(id);
-    return o == nullptr ? std::string_view() : std::string_view(o->ministry);
-  }
-  std::optional<OrgType> orgTypeOf(std::string_view id) const override {
-    const Org* o = find(id);
-    return o == nullptr ? std::nullopt : std::optional(o->type);
-  }
-  const Org* find(std::string_view id) const {
-    auto it = std::lower_bound(orgs_.begin(), orgs_.end(), id,
-                               [](const Org& o, std::string_view k) { return o.id < k; });
-    return it != orgs_.end() && it->id == id ? &*it : nullptr;
-  }
-  const Org* byNameOrId(std::string_view key) const {
-    if (const Org* o = find(key)) return o;
-    for (const Org& o : orgs_) {
-      if (o.name == key) return &o;
-    }
-    return nullptr;
-  }
-  const std::vector<Org>& orgs() const { return orgs_; }
-
- private:
-  std::vector<Org> orgs_;
-};
-
-// The audit ledger. Entries are first written to the `audit_outbox` table — in the same
-// transaction as the write they describe, so a committed write always has its audit entry — and
-// moved into the signed ledger in order by the one process that holds the ledger (the hub
-// server; the admin command line only fills the outbox).
-struct Hub::State {
-  std::optional<HandlingLedger> ledger;
-  std::mutex drainMutex;
-
-  Result<void> drain(Database& db) {
-    if (!ledger) return {};
-    std::lock_guard lock(drainMutex);
-    for (;;) {
-      auto rows = db.query("SELECT id, entry FROM audit_outbox ORDER BY at, id LIMIT 256");
-      if (!rows) return rows.error();
-      if (rows->empty()) return {};
-      for (const auto& r : *rows) {
-        Json entry = Json::parse(r.text(1), nullptr, false);
-        if (entry.is_discarded() || !entry.is_object()) {
-          entry = Json{{"type", "audit-unreadable"}, {"outbox_id", r.text(0)}};
-        }
-        if (auto a = ledger->append(std::move(entry)); !a) return a.error();
-        if (auto d = db.execute("DELETE FROM audit_outbox WHERE id = ?", std::array{SqlValue(r.text(0))}); !d) {
-          return d.error();
-        }
+      Json entry = Json::parse(r.text(1), nullptr, false);
+      if (entry.is_discarded() || !entry.is_object()) {
+        entry = Json{{"type", "audit-unreadable"}, {"outbox_id", r.text(0)}};
+      }
+      if (auto a = ledger->append(std::move(entry)); !a) return a.error();
+      if (auto d = db.execute("DELETE FROM audit_outbox WHERE id = ?", std::array{SqlValue(r.text(0))}); !d) {
+        return d.error();
       }
     }
   }
-};
+}
 
-namespace {
+namespace internal {
+
+std::string newId(std::string_view prefix) {
+  std::array<uint8_t, 12> bytes{};
+  randomBytes(bytes);
+  return std::string(prefix) + toHex(bytes);
+}
+
+ApiError invalid(std::string code, std::string message, Json details) {
+  return {ApiError::Kind::kInvalid, std::move(code), std::move(message), std::move(details)};
+}
+ApiError unavailable(const Error& e) {
+  return {ApiError::Kind::kUnavailable, "database-unavailable", e.message, nullptr};
+}
+ApiError forbidden(const Decision& d) {
+  return {ApiError::Kind::kForbidden, std::string(d.reason),
+          fmt::format("not allowed: {}", d.reason), nullptr};
+}
+ApiError notFound(std::string_view what, std::string_view id) {
+  return {ApiError::Kind::kNotFound, "not-found", fmt::format("no {} with id '{}'", what, id),
+          nullptr};
+}
 
 Result<void> audit(Connection& c, const Json& entry) {
   auto r = c.execute("INSERT INTO audit_outbox (id, at, entry) VALUES (?, ?, ?)", newId("aud_"),
@@ -167,6 +120,10 @@ Json auditEntry(const Principal& p, std::string_view action, std::string_view ki
               {"action", action},  {"kind", kind},           {"object", object},
               {"allowed", d.allowed}, {"reason", d.reason}};
 }
+
+}  // namespace internal
+
+namespace {
 
 Result<SigningKey> loadOrCreateAuditKey(const std::filesystem::path& state) {
   if (auto r = createPrivateDirectories(state); !r) return r.error();
@@ -191,6 +148,9 @@ Hub::~Hub() = default;
 
 Result<std::unique_ptr<Hub>> Hub::open(std::string_view databaseUrl, HubOptions options) {
   if (sodium_init() < 0) return Error{"libsodium failed to initialise"};
+  if (auto d = validateDeadlines(options.reportDeadlines); !d) {
+    return Error{fmt::format("report deadlines: {}", d.error().message)};
+  }
   auto db = Database::open(databaseUrl, options.database);
   if (!db) return db.error();
   if (auto m = (*db)->migrate(hubMigrations()); !m) return m.error();

@@ -90,7 +90,53 @@ CREATE TABLE audit_outbox (
 CREATE INDEX audit_outbox_order ON audit_outbox (at, id)
 )sql";
 
-constexpr std::array<Migration, 1> kMigrations = {{{1, "organisations-users-events", kV1}}};
+// Version 2: unified incident reports. `reports` holds the latest accepted document (NULL while the
+// report is only a draft), the fields lists filter and share by, and the time each stage was
+// first satisfied (what deadlines are measured against). Every accepted submission is kept in
+// `report_submissions` (the timeline); `report_recipients` lists the police organisations the
+// reporter included (the only recipients a report lists; docs/sharing.md).
+constexpr std::string_view kV2 = R"sql(
+CREATE TABLE reports (
+  id TEXT PRIMARY KEY,
+  reporter_org_id TEXT NOT NULL REFERENCES organisations(id),
+  type TEXT NOT NULL,
+  sector TEXT,
+  current_stage TEXT,
+  discovered_at BIGINT,
+  initial_at BIGINT,
+  interim_at BIGINT,
+  final_at BIGINT,
+  tlp TEXT NOT NULL,
+  sensitivity INTEGER NOT NULL,
+  police_included INTEGER NOT NULL DEFAULT 0,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  document TEXT,
+  draft TEXT
+);
+CREATE INDEX reports_by_reporter ON reports (reporter_org_id, created_at DESC, id DESC);
+CREATE INDEX reports_by_sector_stage ON reports (sector, current_stage, created_at DESC, id DESC);
+CREATE INDEX reports_by_time ON reports (created_at DESC, id DESC);
+CREATE INDEX reports_by_discovery ON reports (discovered_at);
+CREATE TABLE report_submissions (
+  report_id TEXT NOT NULL REFERENCES reports(id),
+  seq INTEGER NOT NULL,
+  stage TEXT NOT NULL,
+  submitted_at BIGINT NOT NULL,
+  user_id TEXT NOT NULL,
+  document TEXT NOT NULL,
+  PRIMARY KEY (report_id, seq)
+);
+CREATE TABLE report_recipients (
+  report_id TEXT NOT NULL REFERENCES reports(id),
+  org_id TEXT NOT NULL REFERENCES organisations(id),
+  PRIMARY KEY (report_id, org_id)
+);
+CREATE INDEX report_recipients_by_org ON report_recipients (org_id, report_id)
+)sql";
+
+constexpr std::array<Migration, 2> kMigrations = {
+    {{1, "organisations-users-events", kV1}, {2, "incident-reports", kV2}}};
 
 }  // namespace
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <chrono>
 #include <thread>
 
 #include <fmt/format.h>
@@ -53,6 +54,10 @@ class HubApi : public test_support::BackendTest {
     ASSERT_TRUE(port.ok()) << port.error().message;
     port_ = *port;
     thread_ = std::thread([this] { server_->run(); });
+    // httplib's stop() is lost if it comes before the server accepts: wait until it answers.
+    for (int i = 0; i < 500 && call("GET", "/api/v1/health", "").status != 200; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
   }
 
   void TearDown() override {

@@ -18,6 +18,7 @@
 #include "mamori/core/result.h"
 #include "mamori/hub/authz.h"
 #include "mamori/hub/database.h"
+#include "mamori/hub/incident_report.h"
 #include "mamori/hub/model.h"
 
 namespace mamori::hub {
@@ -60,6 +61,8 @@ struct HubOptions {
   std::size_t maxEventsPerBatch = 10'000;
   std::size_t maxEventBytes = std::size_t{64} * 1024;
   std::size_t maxListLimit = 500;
+  // Stage deadlines of incident reports, from discovery (validated by open()).
+  ReportDeadlines reportDeadlines;
 };
 
 struct NewOrganisation {
@@ -85,6 +88,16 @@ struct EventQuery {
   std::string category;
   std::string organisation;  // target organisation id
   int64_t sinceMicros = 0;   // received at or after
+  std::size_t limit = 100;
+  std::string cursor;  // from the previous page's next_cursor
+};
+
+// An incident report list query. Empty / unset fields do not filter.
+struct ReportQuery {
+  std::string type;    // "ransomware", ...
+  std::string sector;  // "medical", ...
+  std::string stage;   // the last submitted stage: "initial", "interim", "final"; "draft": none yet
+  std::optional<bool> overdue;  // some stage outstanding and past due now (or not)
   std::size_t limit = 100;
   std::string cursor;  // from the previous page's next_cursor
 };
@@ -118,6 +131,29 @@ class Hub {
   ApiResult<nlohmann::json> transitionEvent(const Principal& p, std::string_view id,
                                             const nlohmann::json& body);
   ApiResult<nlohmann::json> listNotifications(const Principal& p);
+
+  // --- incident reports (src/hub/hub_reports.cc; API in docs/incident-reports.md) -----------
+  // Who reads a report is decided by authorize() (docs/sharing.md): the reporter, the reporter's
+  // overseeing ministry, every centre, and police organisations when the reporter included them.
+  // Every read and write, refusals included, is in the audit ledger. Document problems are 400
+  // "validation-failed" with details = fieldErrorsJson (paths relative to the document).
+
+  // Files a new report. Body: {"type", "stage", "document"} (a submission, validated for the
+  // stage; the first submission may be any stage) or {"type", "draft"} (saved, not submitted:
+  // only the reporter's organisation sees it). Returns the report as getReport() shows it.
+  ApiResult<nlohmann::json> createReport(const Principal& p, const nlohmann::json& body);
+  // Body {"stage", "document"}: the same stage again (a correction) or the next one; skipping a
+  // stage or going back is 409 "illegal-stage". Clears the saved draft.
+  ApiResult<nlohmann::json> submitStage(const Principal& p, std::string_view id,
+                                        const nlohmann::json& body);
+  // Replaces the report's draft (the reporter's working copy of its next submission).
+  ApiResult<nlohmann::json> saveDraft(const Principal& p, std::string_view id,
+                                      const nlohmann::json& draft);
+  // Summaries with stage status, newest first; {"items", "next_cursor"}.
+  ApiResult<nlohmann::json> listReports(const Principal& p, const ReportQuery& q);
+  // The report with its latest document, timeline of submissions, stage status, and (for the
+  // reporter's organisation only) its draft. Refused reads answer 404, like absent ones.
+  ApiResult<nlohmann::json> getReport(const Principal& p, std::string_view id);
 
   Database& database() { return *db_; }
 

@@ -4,6 +4,8 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "mamori/core/result.h"
 #include "mamori/hub/hub.h"
@@ -30,6 +32,11 @@ class HubServer {
   // Serves until stop() (from another thread or a signal handler's helper thread).
   void run();
   void stop();
+
+  // Every route the server answers, as (method, OpenAPI path template), e.g. ("GET",
+  // "/api/v1/events/{id}"), in registration order. Recorded by the code that registers the
+  // handlers, so it is the truth docs/openapi.yaml is checked against (tests/hub/openapi_test.cc).
+  const std::vector<std::pair<std::string, std::string>>& routes() const;
 
  private:
   struct Impl;
