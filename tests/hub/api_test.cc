@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "hub_test_support.h"
+#include "hub_server_fixture.h"
 #include "mamori/core/ledger.h"
 #include "mamori/core/signing.h"
 #include "mamori/hub/hub.h"
@@ -25,82 +25,32 @@ class HubApi : public test_support::BackendTest {
   void SetUp() override {
     test_support::BackendTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    state_ = std::filesystem::temp_directory_path() / ("mamori-hub-state-" + test_support::randomHex(6));
     HubOptions options;
-    options.stateDir = state_;
     options.maxEventsPerBatch = 1000;
-    auto h = Hub::open(url(), options);
-    ASSERT_TRUE(h.ok()) << h.error().message;
-    hub_ = std::move(*h);
+    ASSERT_TRUE(hut_.open(url(), options));
 
-    centre_ = create({"NISC Centre", OrgType::kCentre});
-    ministry_ = create({"Ministry of Health", OrgType::kMinistry});
-    NewOrganisation hospital{"Sakura Hospital", OrgType::kOperator, Sector::kMedical, "Ministry of Health",
-                             {"203.0.113.0/24"}, {"sakura-hp.example.jp"}};
-    hospital_ = create(hospital);
-    NewOrganisation bank{"Fuji Bank", OrgType::kOperator, Sector::kFinance, "", {"198.51.100.0/24"},
-                         {"fujibank.example.jp"}};
-    bank_ = create(bank);
-    analystToken_ = user("centre-analyst", "NISC Centre", Role::kAnalyst, 2);
-    hospitalToken_ = user("hospital-viewer", "Sakura Hospital", Role::kViewer, 1);
-    bankToken_ = user("bank-analyst", "Fuji Bank", Role::kAnalyst, 3);
-
-    ServerOptions so;
-    so.port = 0;
-    so.threads = 4;
-    so.maxBodyBytes = 1 << 20;
-    server_ = std::make_unique<HubServer>(*hub_, so);
-    auto port = server_->bind();
-    ASSERT_TRUE(port.ok()) << port.error().message;
-    port_ = *port;
-    thread_ = std::thread([this] { server_->run(); });
-    // httplib's stop() is lost if it comes before the server accepts: wait until it answers.
-    for (int i = 0; i < 500 && call("GET", "/api/v1/health", "").status != 200; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    centre_ = hut_.organisation({"NISC Centre", OrgType::kCentre});
+    ministry_ = hut_.organisation({"Ministry of Health", OrgType::kMinistry});
+    hospital_ = hut_.organisation({"Sakura Hospital", OrgType::kOperator, Sector::kMedical,
+                                   "Ministry of Health", {"203.0.113.0/24"},
+                                   {"sakura-hp.example.jp"}});
+    bank_ = hut_.organisation({"Fuji Bank", OrgType::kOperator, Sector::kFinance, "",
+                               {"198.51.100.0/24"}, {"fujibank.example.jp"}});
+    analystToken_ = hut_.userToken("centre-analyst", "NISC Centre", Role::kAnalyst, 2);
+    hospitalToken_ = hut_.userToken("hospital-viewer", "Sakura Hospital", Role::kViewer, 1);
+    bankToken_ = hut_.userToken("bank-analyst", "Fuji Bank", Role::kAnalyst, 3);
+    ASSERT_TRUE(hut_.serve());
   }
 
   void TearDown() override {
-    if (server_) {
-      server_->stop();
-      thread_.join();
-    }
-    server_.reset();
-    hub_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(state_, ec);
+    hut_.stop();  // before the test database goes
     test_support::BackendTest::TearDown();
   }
 
-  std::string create(const NewOrganisation& o) {
-    auto id = hub_->createOrganisation(o);
-    EXPECT_TRUE(id.ok()) << id.error().message;
-    return id.ok() ? *id : "";
-  }
-  std::string user(const std::string& name, const std::string& org, Role role, int clearance) {
-    auto u = hub_->createUser({name, org, role, clearance, ""});
-    EXPECT_TRUE(u.ok()) << u.error().message;
-    auto t = hub_->createToken(name, 0);
-    EXPECT_TRUE(t.ok()) << t.error().message;
-    return t.ok() ? *t : "";
-  }
-
-  struct Reply {
-    int status = 0;
-    Json body;
-  };
+  using Reply = test_support::HubUnderTest::Reply;
   Reply call(const std::string& method, const std::string& path, const std::string& token,
              const std::string& body = "", const std::string& type = "application/json") {
-    httplib::Client cli("127.0.0.1", port_);
-    httplib::Headers headers;
-    if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
-    httplib::Result r = method == "GET" ? cli.Get(path, headers)
-                                        : cli.Post(path, headers, body, type);
-    Reply out;
-    if (!r) return out;
-    out.status = r->status;
-    out.body = Json::parse(r->body, nullptr, false);
-    return out;
+    return hut_.call(method, path, token, body, type);
   }
 
   static std::string detectEvent(const std::string& id, const std::string& target,
@@ -116,11 +66,7 @@ class HubApi : public test_support::BackendTest {
         .dump();
   }
 
-  std::filesystem::path state_;
-  std::unique_ptr<Hub> hub_;
-  std::unique_ptr<HubServer> server_;
-  std::thread thread_;
-  int port_ = 0;
+  test_support::HubUnderTest hut_;
   std::string centre_, ministry_, hospital_, bank_;
   std::string analystToken_, hospitalToken_, bankToken_;
 };
@@ -237,21 +183,12 @@ TEST_P(HubApi, EveryReadAndWriteIsInTheSignedAuditLedger) {
   ASSERT_EQ(call("POST", "/api/v1/events", analystToken_, detectEvent("a1", "x.example")).status, 200);
   ASSERT_EQ(call("GET", "/api/v1/events/a1", analystToken_).status, 200);
   ASSERT_EQ(call("GET", "/api/v1/events/a1", bankToken_).status, 404);  // refused reads too
-  server_->stop();
-  thread_.join();
-  server_.reset();
-  hub_.reset();  // releases the ledger lock
-  const auto key = VerifyKey::loadFile(state_ / "audit.pub");
-  ASSERT_TRUE(key.ok()) << key.error().message;
-  const auto v = verifyLedger(state_ / "audit-ledger", *key, std::nullopt);
-  EXPECT_TRUE(v.ok) << (v.problems.empty() ? "" : v.problems.front());
-  auto entries = readLedgerEntries(state_ / "audit-ledger");
-  ASSERT_TRUE(entries.ok()) << entries.error().message;
+  const auto entries = hut_.auditEntries();
   int createdOrgs = 0;
   bool sawCreate = false;
   bool sawRead = false;
   bool sawRefusal = false;
-  for (const auto& e : *entries) {
+  for (const auto& e : entries) {
     if (e.value("action", "") == "create-organisation") ++createdOrgs;
     if (e.value("action", "") == "create" && e.value("kind", "") == "event") sawCreate = true;
     if (e.value("action", "") == "read" && e.value("object", "") == "a1") {

@@ -22,7 +22,7 @@
 #include <thread>
 #include <tuple>
 
-#include "hub_test_support.h"
+#include "hub_server_fixture.h"
 #include "mamori/core/time.h"
 #include "mamori/hub/hub.h"
 #include "mamori/hub/server.h"
@@ -483,84 +483,31 @@ class OpenApi : public ::testing::Test {
     ASSERT_NO_THROW((void)spec());
     db_ = std::make_unique<test_support::TestDatabase>("sqlite");
     ASSERT_TRUE(db_->error().empty()) << db_->error();
-    state_ =
-        std::filesystem::temp_directory_path() / ("mamori-openapi-" + test_support::randomHex(6));
     HubOptions options;
-    options.stateDir = state_;
     options.maxEventsPerBatch = 100;
-    auto h = Hub::open(db_->url(), options);
-    ASSERT_TRUE(h.ok()) << h.error().message;
-    hub_ = std::move(*h);
-    create({"NISC Centre", OrgType::kCentre});
-    create({"Ministry of Health", OrgType::kMinistry});
-    create({"Sakura Hospital",
-            OrgType::kOperator,
-            Sector::kMedical,
-            "Ministry of Health",
-            {"203.0.113.0/24"},
-            {"sakura-hp.example.jp"}});
-    create({"Fuji Bank", OrgType::kOperator, Sector::kFinance, "", {"198.51.100.0/24"}, {}});
-    analyst_ = user("centre-analyst", "NISC Centre", Role::kAnalyst, 2);
-    hospital_ = user("hospital-analyst", "Sakura Hospital", Role::kAnalyst, 2);
-    bank_ = user("bank-analyst", "Fuji Bank", Role::kAnalyst, 3);
-    viewer_ = user("hospital-viewer", "Sakura Hospital", Role::kViewer, 2);
-
-    ServerOptions so;
-    so.port = 0;
-    so.threads = 2;
-    so.maxBodyBytes = 1 << 20;
-    server_ = std::make_unique<HubServer>(*hub_, so);
-    auto port = server_->bind();
-    ASSERT_TRUE(port.ok()) << port.error().message;
-    port_ = *port;
-    thread_ = std::thread([this] { server_->run(); });
-    // httplib's stop() does nothing before the accept loop runs: wait for it, so that a test
-    // that makes no request can still stop the server.
-    for (int i = 0; i < 500 && call("GET", "/api/v1/health", "").status != 200; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    ASSERT_TRUE(hut_.open(db_->url(), options));
+    hut_.organisation({"NISC Centre", OrgType::kCentre});
+    hut_.organisation({"Ministry of Health", OrgType::kMinistry});
+    hut_.organisation({"Sakura Hospital",
+                       OrgType::kOperator,
+                       Sector::kMedical,
+                       "Ministry of Health",
+                       {"203.0.113.0/24"},
+                       {"sakura-hp.example.jp"}});
+    hut_.organisation({"Fuji Bank", OrgType::kOperator, Sector::kFinance, "", {"198.51.100.0/24"}, {}});
+    analyst_ = hut_.userToken("centre-analyst", "NISC Centre", Role::kAnalyst, 2);
+    hospital_ = hut_.userToken("hospital-analyst", "Sakura Hospital", Role::kAnalyst, 2);
+    bank_ = hut_.userToken("bank-analyst", "Fuji Bank", Role::kAnalyst, 3);
+    viewer_ = hut_.userToken("hospital-viewer", "Sakura Hospital", Role::kViewer, 2);
+    ASSERT_TRUE(hut_.serve(2));
   }
 
-  void TearDown() override {
-    if (server_) {
-      server_->stop();
-      thread_.join();
-    }
-    server_.reset();
-    hub_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(state_, ec);
-  }
+  void TearDown() override { hut_.stop(); }
 
-  void create(const NewOrganisation& o) {
-    auto id = hub_->createOrganisation(o);
-    ASSERT_TRUE(id.ok()) << id.error().message;
-  }
-  std::string user(const std::string& name, const std::string& org, Role role, int clearance) {
-    auto u = hub_->createUser({name, org, role, clearance, ""});
-    EXPECT_TRUE(u.ok()) << u.error().message;
-    auto t = hub_->createToken(name, 0);
-    EXPECT_TRUE(t.ok()) << t.error().message;
-    return t.ok() ? *t : "";
-  }
-
-  struct Reply {  // NOLINT(bugprone-exception-escape): only allocation can throw
-    int status = 0;
-    Json body;
-  };
+  using Reply = test_support::HubUnderTest::Reply;
   Reply call(const std::string& method, const std::string& path, const std::string& token,
              const std::string& body = "", const std::string& type = "application/json") {
-    httplib::Client cli("127.0.0.1", port_);
-    httplib::Headers headers;
-    if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
-    httplib::Result r = method == "GET"   ? cli.Get(path, headers)
-                        : method == "PUT" ? cli.Put(path, headers, body, type)
-                                          : cli.Post(path, headers, body, type);
-    Reply out;
-    if (!r) return out;
-    out.status = r->status;
-    out.body = Json::parse(r->body, nullptr, false);
-    return out;
+    return hut_.call(method, path, token, body, type);
   }
 
   // Calls `path` (an instance of the documented `templ`) and checks the answer against the
@@ -601,11 +548,7 @@ class OpenApi : public ::testing::Test {
   }
 
   std::unique_ptr<test_support::TestDatabase> db_;
-  std::filesystem::path state_;
-  std::unique_ptr<Hub> hub_;
-  std::unique_ptr<HubServer> server_;
-  std::thread thread_;
-  int port_ = 0;
+  test_support::HubUnderTest hut_;
   std::string analyst_, hospital_, bank_, viewer_;
   std::set<std::tuple<std::string, std::string, int>> exercised_;
 };
@@ -619,9 +562,9 @@ TEST_F(OpenApi, IsOpenApi303UnderApiV1) {
 }
 
 TEST_F(OpenApi, DocumentsExactlyTheRoutesTheServerRegisters) {
-  std::set<std::pair<std::string, std::string>> served(server_->routes().begin(),
-                                                       server_->routes().end());
-  ASSERT_EQ(served.size(), server_->routes().size()) << "a route is registered twice";
+  std::set<std::pair<std::string, std::string>> served(hut_.server().routes().begin(),
+                                                       hut_.server().routes().end());
+  ASSERT_EQ(served.size(), hut_.server().routes().size()) << "a route is registered twice";
   ASSERT_FALSE(served.empty());
   std::set<std::pair<std::string, std::string>> documented;
   for (const auto& o : operations()) documented.insert({o.method, o.path});

@@ -10,7 +10,7 @@
 #include <set>
 #include <thread>
 
-#include "hub_test_support.h"
+#include "hub_server_fixture.h"
 #include "mamori/core/ledger.h"
 #include "mamori/core/signing.h"
 #include "mamori/core/time.h"
@@ -84,94 +84,39 @@ class ReportsApi : public test_support::BackendTest {
   void SetUp() override {
     test_support::BackendTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    state_ = std::filesystem::temp_directory_path() /
-             ("mamori-hub-reports-" + test_support::randomHex(6));
-    HubOptions options;
-    options.stateDir = state_;
-    auto h = Hub::open(url(), options);
-    ASSERT_TRUE(h.ok()) << h.error().message;
-    hub_ = std::move(*h);
-
-    centre_ = create({"NISC Centre", OrgType::kCentre});
-    health_ = create({"Ministry of Health", OrgType::kMinistry});
-    finance_ = create({"Financial Services Agency", OrgType::kMinistry});
-    police_ = create({"National Police Agency", OrgType::kPolice});
-    hospital_ = create(
+    ASSERT_TRUE(hut_.open(url()));
+    centre_ = hut_.organisation({"NISC Centre", OrgType::kCentre});
+    health_ = hut_.organisation({"Ministry of Health", OrgType::kMinistry});
+    finance_ = hut_.organisation({"Financial Services Agency", OrgType::kMinistry});
+    police_ = hut_.organisation({"National Police Agency", OrgType::kPolice});
+    hospital_ = hut_.organisation(
         {"Sakura Hospital", OrgType::kOperator, Sector::kMedical, "Ministry of Health", {}, {}});
-    bank_ = create(
+    bank_ = hut_.organisation(
         {"Fuji Bank", OrgType::kOperator, Sector::kFinance, "Financial Services Agency", {}, {}});
-    clinic_ =
-        create({"Ume Clinic", OrgType::kOperator, Sector::kMedical, "Ministry of Health", {}, {}});
-    centreToken_ = user("centre-analyst", "NISC Centre", Role::kAnalyst, 2);
-    healthToken_ = user("health-analyst", "Ministry of Health", Role::kAnalyst, 2);
-    financeToken_ = user("finance-analyst", "Financial Services Agency", Role::kAnalyst, 3);
-    policeToken_ = user("police-analyst", "National Police Agency", Role::kAnalyst, 2);
-    hospitalToken_ = user("hospital-analyst", "Sakura Hospital", Role::kAnalyst, 2);
-    hospitalViewerToken_ = user("hospital-viewer", "Sakura Hospital", Role::kViewer, 2);
-    bankToken_ = user("bank-analyst", "Fuji Bank", Role::kAnalyst, 3);
-    clinicToken_ = user("clinic-analyst", "Ume Clinic", Role::kAnalyst, 3);
+    clinic_ = hut_.organisation({"Ume Clinic", OrgType::kOperator, Sector::kMedical, "Ministry of Health", {}, {}});
+    centreToken_ = hut_.userToken("centre-analyst", "NISC Centre", Role::kAnalyst, 2);
+    healthToken_ = hut_.userToken("health-analyst", "Ministry of Health", Role::kAnalyst, 2);
+    financeToken_ = hut_.userToken("finance-analyst", "Financial Services Agency", Role::kAnalyst, 3);
+    policeToken_ = hut_.userToken("police-analyst", "National Police Agency", Role::kAnalyst, 2);
+    hospitalToken_ = hut_.userToken("hospital-analyst", "Sakura Hospital", Role::kAnalyst, 2);
+    hospitalViewerToken_ = hut_.userToken("hospital-viewer", "Sakura Hospital", Role::kViewer, 2);
+    bankToken_ = hut_.userToken("bank-analyst", "Fuji Bank", Role::kAnalyst, 3);
+    clinicToken_ = hut_.userToken("clinic-analyst", "Ume Clinic", Role::kAnalyst, 3);
 
-    ServerOptions so;
-    so.port = 0;
-    so.threads = 4;
-    so.maxBodyBytes = 1 << 20;
-    server_ = std::make_unique<HubServer>(*hub_, so);
-    auto port = server_->bind();
-    ASSERT_TRUE(port.ok()) << port.error().message;
-    port_ = *port;
-    thread_ = std::thread([this] { server_->run(); });
-    // Until the server thread is accepting, stop() could come before it and be missed.
-    for (int i = 0; i < 500 && call("GET", "/api/v1/health", "").status != 200; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    ASSERT_TRUE(hut_.serve());
   }
 
   void TearDown() override {
-    stopServer();
-    std::error_code ec;
-    std::filesystem::remove_all(state_, ec);
+    hut_.stop();  // before the test database goes
     test_support::BackendTest::TearDown();
   }
 
-  void stopServer() {
-    if (server_) {
-      server_->stop();
-      thread_.join();
-    }
-    server_.reset();
-    hub_.reset();  // releases the audit ledger
-  }
+  void stopServer() { hut_.stop(); }
 
-  std::string create(const NewOrganisation& o) {
-    auto id = hub_->createOrganisation(o);
-    EXPECT_TRUE(id.ok()) << id.error().message;
-    return id.ok() ? *id : "";
-  }
-  std::string user(const std::string& name, const std::string& org, Role role, int clearance) {
-    auto u = hub_->createUser({name, org, role, clearance, ""});
-    EXPECT_TRUE(u.ok()) << u.error().message;
-    auto t = hub_->createToken(name, 0);
-    EXPECT_TRUE(t.ok()) << t.error().message;
-    return t.ok() ? *t : "";
-  }
-
-  struct Reply {
-    int status = 0;
-    Json body;
-  };
+  using Reply = test_support::HubUnderTest::Reply;
   Reply call(const std::string& method, const std::string& path, const std::string& token,
              const std::string& body = "") {
-    httplib::Client cli("127.0.0.1", port_);
-    httplib::Headers headers;
-    if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
-    httplib::Result r = method == "GET"   ? cli.Get(path, headers)
-                        : method == "PUT" ? cli.Put(path, headers, body, "application/json")
-                                          : cli.Post(path, headers, body, "application/json");
-    Reply out;
-    if (!r) return out;
-    out.status = r->status;
-    out.body = Json::parse(r->body, nullptr, false);
-    return out;
+    return hut_.call(method, path, token, body);
   }
 
   // Files a report as `token`; returns its id ("" on failure, with a test failure).
@@ -188,11 +133,7 @@ class ReportsApi : public test_support::BackendTest {
                 Json{{"stage", stage}, {"document", doc}}.dump());
   }
 
-  std::filesystem::path state_;
-  std::unique_ptr<Hub> hub_;
-  std::unique_ptr<HubServer> server_;
-  std::thread thread_;
-  int port_ = 0;
+  test_support::HubUnderTest hut_;
   std::string centre_, health_, finance_, police_, hospital_, bank_, clinic_;
   std::string centreToken_, healthToken_, financeToken_, policeToken_, hospitalToken_,
       hospitalViewerToken_, bankToken_, clinicToken_;
@@ -609,18 +550,11 @@ TEST_P(ReportsApi, EveryReadAndWriteIsInTheAuditLedger) {
                      .dump())
                 .status,
             403);
-  stopServer();
-
-  const auto key = VerifyKey::loadFile(state_ / "audit.pub");
-  ASSERT_TRUE(key.ok()) << key.error().message;
-  const auto v = verifyLedger(state_ / "audit-ledger", *key, std::nullopt);
-  EXPECT_TRUE(v.ok) << (v.problems.empty() ? "" : v.problems.front());
-  auto entries = readLedgerEntries(state_ / "audit-ledger");
-  ASSERT_TRUE(entries.ok()) << entries.error().message;
+  const auto entries = hut_.auditEntries();
   auto count = [&](const std::string& action, const std::string& org, const std::string& object,
                    bool allowed, const std::string& extra = "") {
     int n = 0;
-    for (const auto& e : *entries) {
+    for (const auto& e : entries) {
       if (e.value("kind", "") != "incident-report" || e.value("action", "") != action ||
           e.value("org", "") != org || e.value("object", "") != object ||
           e.value("allowed", !allowed) != allowed) {
@@ -637,7 +571,7 @@ TEST_P(ReportsApi, EveryReadAndWriteIsInTheAuditLedger) {
   EXPECT_EQ(count("update", hospital_, id, true, "stage"), 2);  // interim; final refused (invalid)
   EXPECT_EQ(count("update", hospital_, id, true, "draft"), 1);
   bool listed = false;
-  for (const auto& e : *entries) {
+  for (const auto& e : entries) {
     if (e.value("kind", "") == "incident-report" && e.value("object", "") == "list" &&
         e.value("org", "") == centre_) {
       listed = e["ids"] == Json::array({id});
@@ -645,7 +579,7 @@ TEST_P(ReportsApi, EveryReadAndWriteIsInTheAuditLedger) {
   }
   EXPECT_TRUE(listed);
   int refusedCreates = 0;
-  for (const auto& e : *entries) {
+  for (const auto& e : entries) {
     if (e.value("kind", "") == "incident-report" && e.value("action", "") == "create" &&
         !e.value("allowed", true) && e.value("reason", "") == "role-below-analyst") {
       ++refusedCreates;
