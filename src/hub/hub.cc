@@ -142,6 +142,35 @@ Result<SigningKey> loadOrCreateAuditKey(const std::filesystem::path& state) {
 
 }  // namespace
 
+namespace {
+
+// The audit ledger in STATE/audit-ledger. A hub killed inside an append leaves an unsigned tail;
+// the entries of that tail are still in the outbox (an entry leaves the outbox only after its
+// append completed), so the audited repair (core/ledger.h: quarantined, recorded as an entry)
+// loses nothing and the drain appends them again. Anything a crash does not explain stays an
+// error. Delivery from the outbox is at least once: a hub killed between an append and the
+// outbox delete appends that entry a second time after the restart.
+Result<HandlingLedger> openAuditLedger(const std::filesystem::path& state) {
+  const auto dir = state / "audit-ledger";
+  std::string firstError;
+  {
+    auto key = loadOrCreateAuditKey(state);
+    if (!key) return key.error();
+    auto ledger = HandlingLedger::open(dir, std::move(*key));
+    if (ledger) return ledger;
+    firstError = ledger.error().message;
+  }
+  auto repairKey = loadOrCreateAuditKey(state);
+  if (!repairKey) return repairKey.error();
+  auto repaired = repairLedger(dir, std::move(*repairKey));
+  if (!repaired) return Error{firstError + "; automatic repair refused: " + repaired.error().message};
+  auto key = loadOrCreateAuditKey(state);
+  if (!key) return key.error();
+  return HandlingLedger::open(dir, std::move(*key));
+}
+
+}  // namespace
+
 Hub::Hub(std::unique_ptr<Database> db, std::unique_ptr<State> state, HubOptions options)
     : db_(std::move(db)), state_(std::move(state)), options_(std::move(options)) {}
 Hub::~Hub() = default;
@@ -156,9 +185,7 @@ Result<std::unique_ptr<Hub>> Hub::open(std::string_view databaseUrl, HubOptions 
   if (auto m = (*db)->migrate(hubMigrations()); !m) return m.error();
   auto state = std::make_unique<State>();
   if (!options.stateDir.empty()) {
-    auto key = loadOrCreateAuditKey(options.stateDir);
-    if (!key) return key.error();
-    auto ledger = HandlingLedger::open(options.stateDir / "audit-ledger", std::move(*key));
+    auto ledger = openAuditLedger(options.stateDir);
     if (!ledger) return ledger.error();
     state->ledger.emplace(std::move(*ledger));
     if (auto d = state->drain(**db); !d) return d.error();
