@@ -2,7 +2,7 @@
 # Every test: the release build's suite (unit, end-to-end, fuzz corpus replays), the same suite
 # under AddressSanitizer + UndefinedBehaviorSanitizer, every libFuzzer target for a bounded time,
 # clang-tidy on the product's sources, and a small run of each benchmark script so they keep
-# working.
+# working. The hub's suites run on SQLite and on a private PostgreSQL server started here.
 #
 #   scripts/test.sh                 everything (FUZZ_SECONDS per target, default 30)
 #   scripts/test.sh --quick         release suite only
@@ -14,6 +14,15 @@ jobs=$(nproc)
 fuzz_seconds=${FUZZ_SECONDS:-30}
 
 step() { printf '\n==== %s\n' "$*"; }
+
+# The hub's storage and API suites run on PostgreSQL as well as SQLite: start a private server
+# (scripts/pg-test-server.sh) unless the caller gives one in MAMORI_TEST_POSTGRES_URL (.ci/run does).
+if [ -z "${MAMORI_TEST_POSTGRES_URL:-}" ] && compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+  pg_dir=$(mktemp -d /tmp/mamori-pg.XXXXXX)
+  MAMORI_TEST_POSTGRES_URL=$(scripts/pg-test-server.sh start "$pg_dir")
+  export MAMORI_TEST_POSTGRES_URL
+  trap 'scripts/pg-test-server.sh stop "$pg_dir" >/dev/null 2>&1 || true' EXIT
+fi
 
 step "release build and test suite"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMAMORI_WERROR=ON >/dev/null
