@@ -396,7 +396,8 @@ TEST_P(ReportsApi, ReportsPastTheirDeadlinesAreFlaggedOverdue) {
   // The centre never sees the unfiled draft, overdue or not.
   EXPECT_EQ(idsOf(call("GET", "/api/v1/reports?overdue=true", centreToken_).body),
             std::set<std::string>{interimDue});
-  for (const auto& item : call("GET", "/api/v1/reports", hospitalToken_).body["items"]) {
+  const auto all = call("GET", "/api/v1/reports", hospitalToken_);  // outlives the loop
+  for (const auto& item : all.body["items"]) {
     const bool overdue = item["id"] == neverFiled || item["id"] == interimDue;
     EXPECT_EQ(item["status"]["overdue_now"], overdue) << item.dump();
   }
