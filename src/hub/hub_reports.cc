@@ -414,6 +414,25 @@ ApiResult<Json> Hub::createReport(const Principal& p, const Json& body) {
   return std::move(*view);
 }
 
+namespace {
+
+// The check both report writes start with: may `p` update report `cur`? When not, `refused` is
+// set — 404 for those who cannot even read the report (they must not learn that it exists), 403
+// for those who can — and the decision is returned either way, for the audit entry.
+Result<Decision> authorizeUpdate(Connection& tx, const Principal& p, std::string_view id,
+                                 const ReportRow& cur, const OrgDirectory& dir,
+                                 std::optional<ApiError>& refused) {
+  const Decision d = authorize(p, Action::kUpdate, labelOf(cur), dir);
+  if (d) return d;
+  auto recipients = recipientsOf(tx, id);
+  if (!recipients) return recipients.error();
+  const bool canRead = authorize(p, Action::kRead, labelOf(cur, *recipients), dir).allowed;
+  refused = canRead ? forbidden(d) : notFound("incident report", id);
+  return d;
+}
+
+}  // namespace
+
 ApiResult<Json> Hub::submitStage(const Principal& p, std::string_view id, const Json& body) {
   Envelope env;
   if (auto e = parseEnvelope(body, kSubmitFields, env)) return *e;
@@ -435,14 +454,9 @@ ApiResult<Json> Hub::submitStage(const Principal& p, std::string_view id, const 
       return int64_t{0};
     }
     const ReportRow& cur = **row;
-    Decision d = authorize(p, Action::kUpdate, labelOf(cur), *dir);
-    if (!d) {
-      auto recipients = recipientsOf(tx, id);
-      if (!recipients) return recipients.error();
-      // Those who cannot even read the report must not learn that it exists.
-      const bool canRead = authorize(p, Action::kRead, labelOf(cur, *recipients), *dir).allowed;
-      refused = canRead ? forbidden(d) : notFound("incident report", id);
-    }
+    auto allowed = authorizeUpdate(tx, p, id, cur, *dir, refused);
+    if (!allowed) return allowed.error();
+    Decision d = *allowed;
     std::optional<ValidatedReport> v;
     if (!refused) {
       Json doc;
@@ -514,13 +528,9 @@ ApiResult<Json> Hub::saveDraft(const Principal& p, std::string_view id, const Js
       return int64_t{0};
     }
     const ReportRow& cur = **row;
-    Decision d = authorize(p, Action::kUpdate, labelOf(cur), *dir);
-    if (!d) {
-      auto recipients = recipientsOf(tx, id);
-      if (!recipients) return recipients.error();
-      const bool canRead = authorize(p, Action::kRead, labelOf(cur, *recipients), *dir).allowed;
-      refused = canRead ? forbidden(d) : notFound("incident report", id);
-    }
+    auto allowed = authorizeUpdate(tx, p, id, cur, *dir, refused);
+    if (!allowed) return allowed.error();
+    Decision d = *allowed;
     Json draft;
     if (!refused) {
       Json doc;
