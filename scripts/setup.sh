@@ -42,6 +42,8 @@ if [ "$want_tests" = 1 ]; then
     postgresql                 # hub tests run against a real PostgreSQL server too
     wrk                        # hub benchmark
     libmodsecurity-dev modsecurity-crs  # detection benchmark peer: ModSecurity v3 + OWASP CRS
+    chromium                   # console end-to-end tests (Playwright drives the system browser)
+    nsd knot knot-dnsutils dnsutils unbound dnsdist dnsperf  # protective DNS: e2e authoritative server, dig/kdig, bench peers
   )
 fi
 
@@ -60,3 +62,15 @@ fi
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMAMORI_WERROR=ON
 cmake --build build
 echo "setup: built build/mamori"
+
+# The web console (console/, docs/console.md), served by `mamori hub`: Vite 7 needs Node.js
+# 20.19+ or 22.12+ with npm (Debian 12's own nodejs is 18; NodeSource's package works).
+if ! command -v npm >/dev/null 2>&1 || ! node -e '
+  const [a, b] = process.versions.node.split(".").map(Number);
+  process.exit((a === 20 && b >= 19) || (a === 22 && b >= 12) || a > 22 ? 0 : 1);'; then
+  echo "setup: the web console needs Node.js 20.19+ or 22.12+ and npm" \
+       "(found: $(node --version 2>/dev/null || echo none))" >&2
+  exit 1
+fi
+(cd console && npm ci --no-audit --no-fund && npm run build)
+echo "setup: built console/dist"

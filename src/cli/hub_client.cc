@@ -2,9 +2,13 @@
 
 #include <fmt/format.h>
 #include <httplib.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <array>
+#include <functional>
+#include <memory>
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
@@ -25,6 +29,7 @@ constexpr time_t kConnectTimeoutSeconds = 10;
 constexpr time_t kIoTimeoutSeconds = 120;
 constexpr int kMaxRetryAfterSeconds = 30;
 constexpr size_t kMaxQuotedBody = 200;
+constexpr size_t kMaxSensorName = 128;  // as the hub accepts (docs/oversight.md)
 
 struct ParsedUrl {
   std::string schemeHostPort;  // for httplib::Client
@@ -128,20 +133,68 @@ std::string quoteBody(const std::string& body) {
   return out;
 }
 
+// "401 bad-token: missing, unknown, ..." from the hub's {"error": {code, message, details}}.
+std::string hubErrorText(const httplib::Response& res) {
+  const Json j = Json::parse(res.body, nullptr, false);
+  if (!j.is_object() || !j.contains("error") || !j["error"].is_object()) {
+    return fmt::format("{} {}", res.status, quoteBody(res.body));
+  }
+  const Json& e = j["error"];
+  return fmt::format("{} {}: {}", res.status, e.value("code", "?"),
+                     e.value("message", "(no message)"));
+}
+
+// A client for the hub at `url`, with the timeouts every request uses.
+std::unique_ptr<httplib::Client> hubClient(const ParsedUrl& url) {
+  auto client = std::make_unique<httplib::Client>(url.schemeHostPort);
+  if (!client->is_valid()) throw Failure(fmt::format("hub {}: not a usable URL", url.display));
+  client->set_connection_timeout(kConnectTimeoutSeconds);
+  client->set_read_timeout(kIoTimeoutSeconds);
+  client->set_write_timeout(kIoTimeoutSeconds);
+  client->set_keep_alive(true);
+  return client;
+}
+
+// POSTs `body`, trying again after connection failures and transient statuses (429/502/503/504)
+// with a doubling backoff (a short Retry-After replaces it). Returns the first 2xx answer. Any
+// other outcome calls `fail` with the problem in words (`describe` words an answer), which must
+// throw.
+httplib::Response postRetrying(httplib::Client& client, const std::string& path,
+                               const httplib::Headers& headers, const std::string& body,
+                               const char* contentType, const HubSendOptions& options,
+                               const std::function<std::string(const httplib::Response&)>& describe,
+                               const std::function<void(const std::string&)>& fail) {
+  const int attempts = std::max(options.attempts, 1);
+  auto delay = options.backoff;
+  std::string lastProblem;
+  for (int attempt = 1; attempt <= attempts; ++attempt) {
+    if (attempt > 1) std::this_thread::sleep_for(delay);
+    delay *= 2;
+    auto res = client.Post(path, headers, body, contentType);
+    if (!res) {
+      bool final = false;
+      lastProblem = connectionProblem(res.error(), final);
+      if (final) fail(lastProblem);
+      continue;
+    }
+    if (res->status >= 200 && res->status < 300) return *res;
+    lastProblem = describe(*res);
+    if (!transientStatus(res->status)) fail(lastProblem);
+    if (const int s = retryAfterSeconds(*res); s >= 0) delay = std::chrono::seconds(s);
+  }
+  fail(fmt::format("{} (after {} attempts)", lastProblem, attempts));
+  throw Failure(lastProblem);  // `fail` throws; this only tells the compiler
+}
+
 class Sender {
  public:
   Sender(const HubTarget& target, const std::filesystem::path& file, const HubSendOptions& options)
       : url_(parseHubUrl(target.url)),
         file_(file),
         options_(options),
-        client_(url_.schemeHostPort),
         headers_{{"Authorization", "Bearer " + target.token}, {"Accept", "application/json"}} {
     checkToken(target.token);
-    if (!client_.is_valid()) throw Failure(fmt::format("hub {}: not a usable URL", url_.display));
-    client_.set_connection_timeout(kConnectTimeoutSeconds);
-    client_.set_read_timeout(kIoTimeoutSeconds);
-    client_.set_write_timeout(kIoTimeoutSeconds);
-    client_.set_keep_alive(true);
+    client_ = hubClient(url_);
   }
 
   HubSendResult run() {
@@ -168,28 +221,10 @@ class Sender {
  private:
   void flush() {
     const std::string path = url_.prefix + std::string(kApiPath) + "/events";
-    const int attempts = std::max(options_.attempts, 1);
-    auto delay = options_.backoff;
-    std::string lastProblem;
-    for (int attempt = 1; attempt <= attempts; ++attempt) {
-      if (attempt > 1) std::this_thread::sleep_for(delay);
-      delay *= 2;
-      auto res = client_.Post(path, headers_, body_, "application/x-ndjson");
-      if (!res) {
-        bool final = false;
-        lastProblem = connectionProblem(res.error(), final);
-        if (final) fail(lastProblem);
-        continue;
-      }
-      if (res->status == 200) {
-        accept(*res);
-        return;
-      }
-      lastProblem = errorText(*res);
-      if (!transientStatus(res->status)) fail(lastProblem);
-      if (const int s = retryAfterSeconds(*res); s >= 0) delay = std::chrono::seconds(s);
-    }
-    fail(fmt::format("{} (after {} attempts)", lastProblem, attempts));
+    accept(postRetrying(
+        *client_, path, headers_, body_, "application/x-ndjson", options_,
+        [this](const httplib::Response& res) { return errorText(res); },
+        [this](const std::string& problem) { fail(problem); }));
   }
 
   void accept(const httplib::Response& res) {
@@ -216,13 +251,10 @@ class Sender {
 
   // "401 bad-token: missing, unknown, ..." from the hub's {"error": {code, message, details}}.
   std::string errorText(const httplib::Response& res) const {
+    std::string text = hubErrorText(res);
     const Json j = Json::parse(res.body, nullptr, false);
-    if (!j.is_object() || !j.contains("error") || !j["error"].is_object()) {
-      return fmt::format("{} {}", res.status, quoteBody(res.body));
-    }
+    if (!j.is_object() || !j.contains("error") || !j["error"].is_object()) return text;
     const Json& e = j["error"];
-    std::string text = fmt::format("{} {}: {}", res.status, e.value("code", "?"),
-                                   e.value("message", "(no message)"));
     // The hub names lines of the batch; say which line of the file that is.
     if (e.contains("details") && e["details"].is_object() && e["details"].contains("line") &&
         e["details"]["line"].is_number_unsigned()) {
@@ -246,7 +278,7 @@ class Sender {
   ParsedUrl url_;
   std::filesystem::path file_;
   HubSendOptions options_;
-  httplib::Client client_;
+  std::unique_ptr<httplib::Client> client_;
   httplib::Headers headers_;
   std::string body_;
   std::vector<uint64_t> lines_;  // file line number of each record in body_
@@ -294,6 +326,41 @@ std::optional<HubTarget> hubTargetFromOptions(const HubCliOptions& o) {
 HubSendResult sendToHub(const HubTarget& target, const std::filesystem::path& ndjsonFile,
                         const HubSendOptions& options) {
   return Sender(target, ndjsonFile, options).run();
+}
+
+SensorReportResult sendSensorReport(const HubTarget& target, const std::string& reportJson,
+                                    const HubSendOptions& options) {
+  const ParsedUrl url = parseHubUrl(target.url);
+  checkToken(target.token);
+  auto client = hubClient(url);
+  const httplib::Headers headers{{"Authorization", "Bearer " + target.token},
+                                 {"Accept", "application/json"}};
+  auto fail = [&url](const std::string& problem) {
+    throw Failure(fmt::format("hub {}: sensor report: {}", url.display, problem));
+  };
+  const httplib::Response res =
+      postRetrying(*client, url.prefix + std::string(kApiPath) + "/sensor-reports", headers,
+                   reportJson, "application/json", options, hubErrorText, fail);
+  const Json j = Json::parse(res.body, nullptr, false);
+  if (!j.is_object() || !j.contains("id") || !j["id"].is_string() || !j.contains("duplicate") ||
+      !j["duplicate"].is_boolean() || !j.contains("orders") || !j["orders"].is_array()) {
+    fail("unexpected answer: " + quoteBody(res.body));
+  }
+  return {j["id"].get<std::string>(), j["duplicate"].get<bool>(), j["orders"].size()};
+}
+
+std::string defaultSensorName() {
+  std::array<char, 256> name{};
+  if (::gethostname(name.data(), name.size() - 1) != 0) return {};
+  return name.data();
+}
+
+bool validSensorName(std::string_view name) {
+  if (name.empty() || name.size() > kMaxSensorName) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
+  });
 }
 
 }  // namespace mamori::cli

@@ -3,7 +3,9 @@
 //
 // The hub stores a batch all-or-nothing and answers only after it is durable, and ingestion is
 // idempotent by record id: a batch whose answer was lost can be sent again, and a whole file can be
-// sent twice, without duplicating anything. That is what makes retrying safe.
+// sent twice, without duplicating anything. That is what makes retrying safe. `mamori select`
+// then sends a sensor report (POST /api/v1/sensor-reports, docs/oversight.md): its ledger's
+// signed head and the order it ran under, for the oversight commission.
 #pragma once
 
 #include <chrono>
@@ -12,6 +14,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace CLI {  // NOLINT(readability-identifier-naming): CLI11's namespace
 class App;
@@ -51,6 +54,24 @@ std::string hubBaseUrl(const std::string& url);
 // batches went through, how many records were already sent.
 HubSendResult sendToHub(const HubTarget& target, const std::filesystem::path& ndjsonFile,
                         const HubSendOptions& options = {});
+
+// What the hub answered to a sensor report (POST /api/v1/sensor-reports, docs/oversight.md).
+struct SensorReportResult {
+  std::string id;          // the stored ledger head's id
+  bool duplicate = false;  // the hub already had this head from this sensor (a retried report)
+  std::size_t orders = 0;  // selection orders stored or matched
+};
+
+// Sends one sensor report: `reportJson` is {"sensor", "ledger_public_key", "head", "orders"}.
+// Retried like sendToHub(); throws Failure "hub URL: sensor report: STATUS CODE: MESSAGE" (or
+// the connection error) when the hub does not accept it.
+SensorReportResult sendSensorReport(const HubTarget& target, const std::string& reportJson,
+                                    const HubSendOptions& options = {});
+
+// The name a sensor reports under when none is given: the host name ("" if unavailable).
+std::string defaultSensorName();
+// Sensor names the hub accepts: 1-128 letters, digits, '-', '_', '.'.
+bool validSensorName(std::string_view name);
 
 // --hub URL and --token TOKEN on a command that writes records (select, detect).
 struct HubCliOptions {

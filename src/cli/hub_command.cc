@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdlib>
+#include <filesystem>
 #include <cstdio>
 #include <iostream>
 #include <thread>
@@ -13,6 +15,7 @@
 
 #include "cli.h"
 #include "mamori/core/result.h"
+#include "mamori/core/secure_file.h"
 #include "mamori/core/time.h"
 #include "mamori/hub/hub.h"
 #include "mamori/hub/server.h"
@@ -25,7 +28,25 @@ struct HubOptionsCli {
   std::string listen = "127.0.0.1:8080";
   std::string state;
   std::size_t threads = 8;
+  std::string console;
+  bool noConsole = false;
+  bool secureCookies = false;
 };
+
+// The built console: --console, else $MAMORI_CONSOLE_DIR, else the installed copy, else the
+// source tree's build (console/dist); none when it was never built (the API still runs).
+std::filesystem::path consoleDir(const HubOptionsCli& o) {
+  if (o.noConsole) return {};
+  if (!o.console.empty()) return o.console;
+  if (const char* env = std::getenv("MAMORI_CONSOLE_DIR"); env != nullptr && *env != '\0') {
+    return env;
+  }
+  std::error_code ec;
+  for (const char* dir : {MAMORI_CONSOLE_DIR_INSTALL, MAMORI_CONSOLE_DIR_BUILD}) {
+    if (std::filesystem::exists(std::filesystem::path(dir) / "index.html", ec)) return dir;
+  }
+  return {};
+}
 
 std::pair<std::string, int> splitListen(const std::string& listen) {
   const auto colon = listen.rfind(':');
@@ -62,10 +83,18 @@ void runHub(const HubOptionsCli& o) {
   so.host = host;
   so.port = port;
   so.threads = o.threads;
+  so.consoleDir = consoleDir(o);
+  so.secureCookies = o.secureCookies;
   hub::HubServer server(*h, so);
   const int bound = server.bind().valueOrThrow();
   std::printf("mamori hub: %s, listening on http://%s:%d/api/v1\n",
               h->database().displayUrl().c_str(), host.c_str(), bound);
+  if (so.consoleDir.empty()) {
+    std::printf("mamori hub: no web console (not built: run scripts/setup.sh, or pass --console)\n");
+  } else {
+    std::printf("mamori hub: console at http://%s:%d/ (from %s)\n", host.c_str(), bound,
+                so.consoleDir.c_str());
+  }
   (void)std::fflush(stdout);
   std::thread waiter([&server, signals] {
     int sig = 0;
@@ -100,6 +129,12 @@ void addHubCommands(CLI::App& app) {
   hubCmd->add_option("--threads", o.threads, "Request threads")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
+  hubCmd->add_option("--console", o.console,
+                     "The built web console to serve at / (default: the installed or source "
+                     "tree's console/dist, or $MAMORI_CONSOLE_DIR)");
+  hubCmd->add_flag("--no-console", o.noConsole, "Serve the API only");
+  hubCmd->add_flag("--secure-cookies", o.secureCookies,
+                   "Mark session cookies Secure (browsers reach the hub over HTTPS via a proxy)");
   hubCmd->callback([] { runHub(o); });
 
   static std::string adminDb;
@@ -170,6 +205,21 @@ void addHubCommands(CLI::App& app) {
         expiresDays > 0 ? nowMicros() + int64_t{expiresDays} * 86'400'000'000 : 0;
     std::printf("%s\n",
                 openForAdmin(adminDb)->createToken(tokenUser, expires).valueOrThrow().c_str());
+  });
+
+  // --- oversight (docs/oversight.md): the key sensor reports' selection orders are checked
+  // against.
+  static std::string commissionKeyFile;
+  auto* commissionKey = admin->add_subcommand(
+      "commission-key", "The oversight commission's order key")->require_subcommand(1);
+  auto* commissionKeySet = commissionKey->add_subcommand(
+      "set", "Check the selection orders sensors report against this public key (PEM, as "
+             "`mamori keys gen` writes signing.pub) from now on; prints its key id");
+  commissionKeySet->add_option("file", commissionKeyFile, "The commission's public key (PEM)")
+      ->required();
+  commissionKeySet->callback([] {
+    const std::string pem = readWholeFile(commissionKeyFile, 4096).valueOrThrow();
+    std::printf("%s\n", openForAdmin(adminDb)->setCommissionKey(pem).valueOrThrow().c_str());
   });
 }
 

@@ -59,6 +59,7 @@ int main(int argc, char** argv) try {
   mamori::cli::addLedgerCommand(app);
   mamori::cli::addDetectCommand(app);
   mamori::cli::addHubCommands(app);
+  mamori::cli::addDnsCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -3,7 +3,9 @@
 // The run is bracketed by ledger entries: run-start before anything is read, run-end after, with
 // counts and input hashes — also when the run fails, so the commission sees refused orders and
 // broken inputs too. Output is written to DIR/selected.ndjson.partial and renamed only when the run
-// completes; a failed run leaves DIR/selected.ndjson absent and summary.json saying why.
+// completes; a failed run leaves DIR/selected.ndjson absent and summary.json saying why. With --hub,
+// a completed run's records go to the hub, then a sensor report for the oversight commission (the
+// ledger's signed head and the order, docs/oversight.md).
 #include <CLI/CLI.hpp>
 #include <fcntl.h>
 #include <unistd.h>
@@ -47,6 +49,7 @@ struct SelectOptions {
   uint32_t inspectDepth = 1 << 20;
   bool quiet = false;
   HubCliOptions hub;
+  std::string sensorName;  // with --hub: the name sensor reports carry (default: host name)
 };
 
 void onSignal(int) { sensor::requestCaptureStop(); }
@@ -136,6 +139,31 @@ class SelectRun {
                 static_cast<unsigned long long>(sent.duplicates));
   }
 
+  // After the records: the sensor report for the oversight commission (docs/oversight.md) — the
+  // ledger's signed tree head now, which covers this run and the sending, with the ledger's
+  // public key and the order the run was under, as the run read it.
+  void sendReport(const HubTarget& hub, const std::string& sensorName) {
+    nlohmann::json envelope = nlohmann::json::parse(orderBytes_, nullptr, false);
+    if (envelope.is_discarded()) throw Failure(opt_.order + ": the signed order is not JSON");
+    const nlohmann::json report{
+        {"sensor", sensorName},
+        {"ledger_public_key", loadLedgerKey(resolveStateDir(opt_.state)).publicKey().toPem()},
+        {"head", ledger_->latestHead().toJson()},
+        {"orders", nlohmann::json::array({envelope})}};
+    SensorReportResult r;
+    try {
+      r = sendSensorReport(hub, report.dump());
+    } catch (const std::exception& e) {
+      throw Failure(fmt::format("outputs are complete in {} and the records were sent; {}",
+                                opt_.out, e.what()));
+    }
+    if (opt_.quiet) return;
+    std::printf("hub %s: sensor report %s as %s (ledger tree size %llu)%s\n",
+                hubBaseUrl(hub.url).c_str(), r.id.c_str(), sensorName.c_str(),
+                static_cast<unsigned long long>(ledger_->size()),
+                r.duplicate ? ", already there" : "");
+  }
+
  private:
   void appendStart() {
     nlohmann::json entry;
@@ -145,8 +173,8 @@ class SelectRun {
     entry["order_file"] = opt_.order;
     std::ifstream in(opt_.order, std::ios::binary);
     if (in) {
-      std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      entry["order_file_sha256"] = toHex(sha256(bytes));
+      orderBytes_.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      entry["order_file_sha256"] = toHex(sha256(orderBytes_));
     }
     entry["inputs"] = opt_.iface.empty() ? nlohmann::json(opt_.inputs)
                                          : nlohmann::json::array({"iface:" + opt_.iface});
@@ -325,6 +353,7 @@ class SelectRun {
   std::vector<sensor::InputIdentity> inputs_;
   std::filesystem::path partialPath_;
   std::string runId_;
+  std::string orderBytes_;  // the order file as the run-start entry hashed it
   uint64_t dropped_ = 0;
 };
 
@@ -362,14 +391,26 @@ void addSelectCommand(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--quiet,-q", o.quiet, "No summary or progress output");
   addHubOptions(cmd, o.hub);
+  cmd->add_option("--sensor-name", o.sensorName,
+                  "With --hub: the name this sensor's reports to the oversight commission carry "
+                  "(default: the host name)")
+      ->needs("--hub");
   cmd->callback([] {
     if (o.inputs.empty() && o.iface.empty()) {
       throw CLI::ValidationError("select", "one of --in or --iface is required");
     }
     const auto hub = hubTargetFromOptions(o.hub);
+    std::string sensorName = o.sensorName.empty() ? defaultSensorName() : o.sensorName;
+    if (hub && !validSensorName(sensorName)) {
+      throw CLI::ValidationError(
+          "--sensor-name", fmt::format("'{}': 1-128 letters, digits, '-', '_', '.'", sensorName));
+    }
     SelectRun run(o);
     run.run();
-    if (hub) run.sendSelected(*hub);
+    if (hub) {
+      run.sendSelected(*hub);
+      run.sendReport(*hub, sensorName);
+    }
   });
 }
 

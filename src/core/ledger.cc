@@ -138,22 +138,27 @@ Result<void> writeAll(int fd, std::string_view data) {
   return {};
 }
 
-SignedTreeHead makeHead(const SigningKey& key, uint64_t size, const Sha256Digest& root) {
+// `keyId` is key.publicKey().keyId(), computed once by the caller: deriving it costs more than
+// the signature.
+SignedTreeHead makeHead(const SigningKey& key, const std::string& keyId, uint64_t size,
+                        const Sha256Digest& root) {
   SignedTreeHead head;
   head.treeSize = size;
   head.root = root;
   head.time = formatRfc3339(nowMicros());
-  head.keyId = key.publicKey().keyId();
+  head.keyId = keyId;
   head.signature = key.sign(asBytes(head.signedBytes()));
   return head;
 }
 
 // What verification learned, kept so that open() does not read the files twice.
+// `lines` are views into the scanned text, which the caller keeps.
 struct ScannedLedger {
   LedgerVerification verification;
-  std::vector<std::string> leaves;
+  std::vector<std::string_view> lines;
   MerkleFrontier frontier;
   std::optional<SignedTreeHead> lastHead;
+  uint64_t previousSignedSize = 0;  // tree size of the valid head before lastHead
   uint64_t entriesBytes = 0;
 };
 
@@ -177,7 +182,8 @@ ScannedLedger scanLedger(std::string_view entriesText, std::string_view headsTex
   out.entriesBytes = entriesText.size();
 
   bool incomplete = false;
-  const std::vector<std::string_view> lines = splitLines(entriesText, incomplete);
+  out.lines = splitLines(entriesText, incomplete);
+  const std::vector<std::string_view>& lines = out.lines;
   if (incomplete) {
     problem(lineRef(kEntriesFile, lines.size() - 1) + ": incomplete (no newline at end of file)");
   }
@@ -186,7 +192,6 @@ ScannedLedger scanLedger(std::string_view entriesText, std::string_view headsTex
   leafHashes.reserve(lines.size());
   for (size_t i = 0; i < lines.size(); ++i) {
     leafHashes.push_back(leafHash(lines[i]));
-    out.leaves.emplace_back(lines[i]);
     const nlohmann::json entry = nlohmann::json::parse(lines[i], nullptr, false);
     if (entry.is_discarded()) {
       problem(lineRef(kEntriesFile, i) + ": not valid JSON");
@@ -252,6 +257,7 @@ ScannedLedger scanLedger(std::string_view entriesText, std::string_view headsTex
       good = false;
     }
     if (good) {
+      out.previousSignedSize = v.signedSize;
       v.signedSize = head->treeSize;
       out.lastHead = *head;
     }
@@ -288,9 +294,11 @@ ScannedLedger scanLedger(std::string_view entriesText, std::string_view headsTex
   return out;
 }
 
-// What a crash inside append() leaves: append() fsyncs the entry line before it writes the head,
-// and a failed write stops the object, so a crash leaves at most one entry line past the last
-// signed head (complete, or torn) and perhaps a torn head line. Everything else must verify.
+// What a crash inside an append leaves: appendBatch() writes and fsyncs all the lines of a batch
+// before it writes the head, and a failed write stops the object, so a crash leaves at most one
+// batch of entry lines past the last signed head — a prefix of the batch: complete lines with
+// consecutive seqs, the last perhaps torn — and perhaps a torn head line. Everything else must
+// verify.
 struct CrashTail {
   size_t entriesKeep = 0;  // bytes of entries.ndjson that stay
   size_t headsKeep = 0;    // bytes of heads.ndjson that stay
@@ -315,13 +323,29 @@ Result<CrashTail> findCrashTail(const LedgerFiles& files, const ScannedLedger& s
   const std::string_view heads = std::string_view(files.heads).substr(0, tail.headsKeep);
   tail.keptEntries = scanLedger(files.entries, heads, trusted).verification.signedSize;
   tail.removedEntries = scanned.verification.entries - tail.keptEntries;
-  for (uint64_t i = 0; i < tail.keptEntries; ++i) tail.entriesKeep += scanned.leaves[i].size() + 1;
+  for (uint64_t i = 0; i < tail.keptEntries; ++i) tail.entriesKeep += scanned.lines[i].size() + 1;
   // substr clamps: a head covering a torn line keeps that line, and the rest fails to verify.
   if (!scanLedger(std::string_view(files.entries).substr(0, tail.entriesKeep), heads, trusted)
            .verification.ok) {
     return refuse("");
   }
-  if (tail.removedEntries > 1) return refuse("a crash leaves at most one entry without its head");
+  if (tail.removedEntries > HandlingLedger::kMaxBatchEntries) {
+    return refuse("a crash leaves at most " + std::to_string(HandlingLedger::kMaxBatchEntries) +
+                  " entries (one batch) without their head");
+  }
+  // The complete lines of the tail must be what appendBatch() writes: objects numbered on from
+  // the kept entries. Only the last line may be torn (its bytes are quarantined as they are).
+  const bool tornLast = !files.entries.empty() && files.entries.back() != '\n';
+  for (uint64_t i = tail.keptEntries; i < scanned.verification.entries; ++i) {
+    if (tornLast && i + 1 == scanned.verification.entries) break;
+    const nlohmann::json entry = nlohmann::json::parse(scanned.lines[i], nullptr, false);
+    const auto seq = entry.is_object() ? entry.find("seq") : entry.end();
+    if (!entry.is_object() || seq == entry.end() || !seq->is_number_unsigned() ||
+        seq->get<uint64_t>() != i) {
+      return refuse(lineRef(kEntriesFile, i) +
+                    " after the last signed head is not an entry an interrupted append writes");
+    }
+  }
   return tail;
 }
 
@@ -479,11 +503,14 @@ Result<void> HandlingLedger::load(SigningKey key) {
     if (auto r = fsyncDirectory(dir_); !r) return r;
   }
 
-  leaves_ = std::move(scanned.leaves);
+  size_ = scanned.lines.size();
+  lastBatch_.assign(scanned.lines.begin() + static_cast<std::ptrdiff_t>(scanned.previousSignedSize),
+                    scanned.lines.begin() + static_cast<std::ptrdiff_t>(size_));
   frontier_ = scanned.frontier.subtrees();
   entriesBytes_ = scanned.entriesBytes;
   head_ = scanned.lastHead;
-  if (!head_) head_ = makeHead(key, 0, sha256(std::string_view()));
+  keyId_ = publicKey.keyId();
+  if (!head_) head_ = makeHead(key, keyId_, 0, sha256(std::string_view()));
   key_ = std::move(key);
   return {};
 }
@@ -497,7 +524,9 @@ HandlingLedger::~HandlingLedger() {
 HandlingLedger::HandlingLedger(HandlingLedger&& other) noexcept
     : dir_(std::move(other.dir_)),
       key_(std::move(other.key_)),
-      leaves_(std::move(other.leaves_)),
+      keyId_(std::move(other.keyId_)),
+      size_(other.size_),
+      lastBatch_(std::move(other.lastBatch_)),
       head_(std::move(other.head_)),
       lockFd_(other.lockFd_),
       entriesFd_(other.entriesFd_),
@@ -512,30 +541,53 @@ HandlingLedger::HandlingLedger(HandlingLedger&& other) noexcept
 }
 
 Result<uint64_t> HandlingLedger::append(nlohmann::json entry) {
+  std::vector<nlohmann::json> one;
+  one.push_back(std::move(entry));
+  return appendBatch(std::move(one));
+}
+
+Result<uint64_t> HandlingLedger::appendBatch(std::vector<nlohmann::json> entries) {
   if (failed_ || !key_) {
     return makeError("ledger " + dir_.string() +
                      " refuses appends after an earlier write failure; reopen it to verify");
   }
-  if (!entry.is_object()) return makeError("ledger entry must be a JSON object");
-  for (const char* reserved : {"seq", "time"}) {
-    if (entry.contains(reserved)) {
-      return makeError(std::string("ledger entry must not set the reserved field \"") + reserved +
-                       "\"");
-    }
+  if (entries.empty()) return size_;
+  if (entries.size() > kMaxBatchEntries) {
+    return makeError("a ledger batch holds at most " + std::to_string(kMaxBatchEntries) +
+                     " entries, not " + std::to_string(entries.size()));
   }
-  const uint64_t seq = leaves_.size();
-  entry["seq"] = seq;
-  entry["time"] = formatRfc3339(nowMicros());
-  std::string line;
-  try {
-    line = entry.dump();
-  } catch (const nlohmann::json::exception& e) {
-    return makeError(std::string("ledger entry cannot be serialized: ") + e.what());
+  // Everything is checked and serialized before a byte is written: a refused batch leaves no
+  // trace, so the caller may fix it and try again.
+  const uint64_t first = size_;
+  const std::string time = formatRfc3339(nowMicros());
+  std::vector<std::string> lines;
+  lines.reserve(entries.size());
+  std::string block;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    nlohmann::json& entry = entries[i];
+    const std::string what = entries.size() == 1
+                                 ? "ledger entry"
+                                 : "ledger entry " + std::to_string(i) + " of the batch";
+    if (!entry.is_object()) return makeError(what + " must be a JSON object");
+    for (const char* reserved : {"seq", "time"}) {
+      if (entry.contains(reserved)) {
+        return makeError(what + " must not set the reserved field \"" + reserved + "\"");
+      }
+    }
+    entry["seq"] = first + i;
+    entry["time"] = time;
+    try {
+      lines.push_back(entry.dump());
+    } catch (const nlohmann::json::exception& e) {
+      return makeError(what + " cannot be serialized: " + e.what());
+    }
+    block += lines.back();
+    block += '\n';
   }
   const fs::path entriesPath = dir_ / kEntriesFile;
 
-  if (auto w = writeAll(entriesFd_, line + "\n"); !w) {
-    // Roll a torn line back so the file still ends at a complete entry; if that fails too the
+  if (auto w = writeAll(entriesFd_, block); !w) {
+    // Roll torn lines back so the file still ends at a complete batch; if that fails too the
     // on-disk state is unknown and only a re-verification may decide.
     if (::ftruncate(entriesFd_, static_cast<off_t>(entriesBytes_)) != 0) failed_ = true;
     return makeError("cannot write " + entriesPath.string() + ": " + w.error().message);
@@ -545,29 +597,41 @@ Result<uint64_t> HandlingLedger::append(nlohmann::json entry) {
     return makeError("cannot fsync " + entriesPath.string() + ": " + errnoText(errno));
   }
 
-  MerkleFrontier frontier = MerkleFrontier::fromSubtrees(frontier_, seq);
-  frontier.add(leafHash(line));
-  SignedTreeHead head = makeHead(*key_, seq + 1, frontier.root());
+  MerkleFrontier frontier = MerkleFrontier::fromSubtrees(frontier_, first);
+  for (const std::string& line : lines) frontier.add(leafHash(line));
+  SignedTreeHead head = makeHead(*key_, keyId_, first + lines.size(), frontier.root());
   const std::string headLine = head.toJson().dump() + "\n";
   const fs::path headsPath = dir_ / kHeadsFile;
-  // The entry is on disk now: any failure from here leaves it without a head, which verification
-  // reports, so the object stops accepting appends rather than build on an unsigned entry.
+  // The entries are on disk now: any failure from here leaves them without a head, which
+  // verification reports, so the object stops accepting appends rather than build on unsigned
+  // entries.
   if (auto w = writeAll(headsFd_, headLine); !w) {
     failed_ = true;
-    return makeError("entry " + std::to_string(seq) +
-                     " was written but its signed head could not be: " + headsPath.string() + ": " +
-                     w.error().message);
+    return makeError("entries " + std::to_string(first) + ".." +
+                     std::to_string(first + lines.size() - 1) +
+                     " were written but their signed head could not be: " + headsPath.string() +
+                     ": " + w.error().message);
   }
   if (::fsync(headsFd_) != 0) {
     failed_ = true;
     return makeError("cannot fsync " + headsPath.string() + ": " + errnoText(errno));
   }
 
-  entriesBytes_ += line.size() + 1;
-  leaves_.push_back(std::move(line));
+  entriesBytes_ += block.size();
+  size_ += lines.size();
+  lastBatch_ = std::move(lines);
   frontier_ = frontier.subtrees();
   head_ = std::move(head);
-  return seq;
+  return first;
+}
+
+std::vector<nlohmann::json> HandlingLedger::lastBatch() const {
+  std::vector<nlohmann::json> out;
+  out.reserve(lastBatch_.size());
+  for (const std::string& line : lastBatch_) {
+    out.push_back(nlohmann::json::parse(line, nullptr, false));  // verified when read or written
+  }
+  return out;
 }
 
 SignedTreeHead HandlingLedger::latestHead() const {

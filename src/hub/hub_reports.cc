@@ -12,6 +12,7 @@
 #include <span>
 
 #include "hub_internal.h"
+#include "hub_queries.h"
 #include "mamori/core/time.h"
 #include "mamori/hub/hub.h"
 #include "mamori/hub/incident_report.h"
@@ -371,8 +372,8 @@ ApiResult<Json> Hub::createReport(const Principal& p, const Json& body) {
   if (!dir) return unavailable(dir.error());
   const std::string id = newId("rep_");
   if (const Decision d = authorize(p, Action::kCreate, label, *dir); !d) {
-    (void)audit(*c, auditEntry(p, "create", kKind, id, d));
-    (void)state_->drain(*db_);
+    (void)state_->commitAudit(*c, auditEntry(p, "create", kKind, id, d));
+    state_->notifyDrain();
     return forbidden(d);
   }
   auto r = c->transaction([&](Connection& tx) -> Result<int64_t> {
@@ -403,7 +404,7 @@ ApiResult<Json> Hub::createReport(const Principal& p, const Json& body) {
     return int64_t{1};
   });
   if (!r) return unavailable(r.error());
-  (void)state_->drain(*db_);
+  state_->notifyDrain();
   auto row = loadReport(*c, id);
   if (!row) return unavailable(row.error());
   if (!*row) return notFound("incident report", id);
@@ -498,7 +499,7 @@ ApiResult<Json> Hub::submitStage(const Principal& p, std::string_view id, const 
     return int64_t{1};
   });
   if (!r) return unavailable(r.error());
-  (void)state_->drain(*db_);
+  state_->notifyDrain();
   if (refused) return *refused;
   auto row = loadReport(*c, id);
   if (!row) return unavailable(row.error());
@@ -571,7 +572,7 @@ ApiResult<Json> Hub::saveDraft(const Principal& p, std::string_view id, const Js
     return int64_t{1};
   });
   if (!r) return unavailable(r.error());
-  (void)state_->drain(*db_);
+  state_->notifyDrain();
   if (refused) return *refused;
   auto row = loadReport(*c, id);
   if (!row) return unavailable(row.error());
@@ -582,6 +583,36 @@ ApiResult<Json> Hub::saveDraft(const Principal& p, std::string_view id, const Js
   if (!view) return unavailable(view.error());
   return std::move(*view);
 }
+
+namespace internal {
+
+void appendReportAudience(const Principal& p, std::string& sql, std::vector<SqlValue>& params) {
+  if (p.role == Role::kViewer) sql += " AND r.tlp <> 'RED'";
+  switch (p.orgType) {
+    case OrgType::kCentre:
+      sql += " AND (r.reporter_org_id = ? OR r.current_stage IS NOT NULL)";
+      params.emplace_back(p.orgId);
+      break;
+    case OrgType::kMinistry:
+      sql += " AND (r.reporter_org_id = ? OR (r.current_stage IS NOT NULL AND o.ministry_id = ?))";
+      params.emplace_back(p.orgId);
+      params.emplace_back(p.orgId);
+      break;
+    case OrgType::kPolice:
+      sql +=
+          " AND (r.reporter_org_id = ? OR (r.current_stage IS NOT NULL AND EXISTS (SELECT 1 FROM "
+          "report_recipients rp WHERE rp.report_id = r.id AND rp.org_id = ?)))";
+      params.emplace_back(p.orgId);
+      params.emplace_back(p.orgId);
+      break;
+    default:
+      sql += " AND r.reporter_org_id = ?";
+      params.emplace_back(p.orgId);
+      break;
+  }
+}
+
+}  // namespace internal
 
 ApiResult<Json> Hub::listReports(const Principal& p, const ReportQuery& q) {
   if (q.limit == 0 || q.limit > options_.maxListLimit) {
@@ -615,29 +646,7 @@ ApiResult<Json> Hub::listReports(const Principal& p, const ReportQuery& q) {
       "WHERE r.sensitivity <= ?",
       kReportColumns);
   std::vector<SqlValue> params{SqlValue(p.orgId), SqlValue(p.clearance)};
-  if (p.role == Role::kViewer) sql += " AND r.tlp <> 'RED'";
-  switch (p.orgType) {
-    case OrgType::kCentre:
-      sql += " AND (r.reporter_org_id = ? OR r.current_stage IS NOT NULL)";
-      params.emplace_back(p.orgId);
-      break;
-    case OrgType::kMinistry:
-      sql += " AND (r.reporter_org_id = ? OR (r.current_stage IS NOT NULL AND o.ministry_id = ?))";
-      params.emplace_back(p.orgId);
-      params.emplace_back(p.orgId);
-      break;
-    case OrgType::kPolice:
-      sql +=
-          " AND (r.reporter_org_id = ? OR (r.current_stage IS NOT NULL AND EXISTS (SELECT 1 FROM "
-          "report_recipients rp WHERE rp.report_id = r.id AND rp.org_id = ?)))";
-      params.emplace_back(p.orgId);
-      params.emplace_back(p.orgId);
-      break;
-    default:
-      sql += " AND r.reporter_org_id = ?";
-      params.emplace_back(p.orgId);
-      break;
-  }
+  internal::appendReportAudience(p, sql, params);
   if (!q.type.empty()) {
     sql += " AND r.type = ?";
     params.emplace_back(q.type);
@@ -704,8 +713,8 @@ ApiResult<Json> Hub::listReports(const Principal& p, const ReportQuery& q) {
   }
   Json entry = auditEntry(p, "read", kKind, "list", Decision{true, reason::kOwner});
   entry["ids"] = ids;
-  if (auto a = audit(*c, entry); !a) return unavailable(a.error());
-  (void)state_->drain(*db_);
+  if (auto a = state_->commitAudit(*c, entry); !a) return unavailable(a.error());
+  state_->notifyDrain();
   Json out{{"items", items}};
   out["next_cursor"] = rows->size() == q.limit ? Json(last) : Json();
   return out;
@@ -720,15 +729,15 @@ ApiResult<Json> Hub::getReport(const Principal& p, std::string_view id) {
   if (!row) return unavailable(row.error());
   if (!*row) {
     // Audited too: probing for report ids is itself worth recording.
-    (void)audit(*c, auditEntry(p, "read", kKind, id, Decision{false, "not-found"}));
-    (void)state_->drain(*db_);
+    (void)state_->commitAudit(*c, auditEntry(p, "read", kKind, id, Decision{false, "not-found"}));
+    state_->notifyDrain();
     return notFound("incident report", id);
   }
   auto recipients = recipientsOf(*c, id);
   if (!recipients) return unavailable(recipients.error());
   const Decision d = authorize(p, Action::kRead, labelOf(**row, *recipients), *dir);
-  if (auto a = audit(*c, auditEntry(p, "read", kKind, id, d)); !a) return unavailable(a.error());
-  (void)state_->drain(*db_);
+  if (auto a = state_->commitAudit(*c, auditEntry(p, "read", kKind, id, d)); !a) return unavailable(a.error());
+  state_->notifyDrain();
   // Refused and absent look the same from outside: a report's existence is itself information.
   if (!d) return notFound("incident report", id);
   auto view = reportView(*c, **row, *recipients, p, options_.reportDeadlines, nowMicros());

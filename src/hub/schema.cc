@@ -135,8 +135,91 @@ CREATE TABLE report_recipients (
 CREATE INDEX report_recipients_by_org ON report_recipients (org_id, report_id)
 )sql";
 
-constexpr std::array<Migration, 2> kMigrations = {
-    {{1, "organisations-users-events", kV1}, {2, "incident-reports", kV2}}};
+// Version 3: console sessions. Only the SHA-256 of the session secret is stored (like API tokens),
+// so a copy of the database does not hand out logged-in sessions; the CSRF token is per session.
+// `login_failures` throttles password guessing per user name (it holds names that may not exist).
+constexpr std::string_view kV3 = R"sql(
+CREATE TABLE sessions (
+  id TEXT PRIMARY KEY,
+  secret_hash TEXT NOT NULL UNIQUE,
+  user_id TEXT NOT NULL REFERENCES users(id),
+  csrf_token TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  last_seen BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+CREATE TABLE login_failures (
+  user_name TEXT PRIMARY KEY,
+  failures INTEGER NOT NULL,
+  window_start BIGINT NOT NULL
+)
+)sql";
+
+// Version 4: oversight (src/hub/hub_oversight.cc, docs/oversight.md). What sensors report after
+// each run: the signed tree head of their handling ledger (`ledger_heads`, one row per distinct
+// head of a sensor and key; a fork — two roots for one tree size — is two rows) and the selection
+// orders they ran under (`selection_orders`, one row per distinct envelope a sensor reported,
+// with the result of checking its signature against the commission's order key), linked by
+// `ledger_head_orders`. `commission_keys` holds the commission's order keys as `mamori admin
+// commission-key set` stored them; the latest one checks orders.
+constexpr std::string_view kV4 = R"sql(
+CREATE TABLE commission_keys (
+  key_id TEXT PRIMARY KEY,
+  public_key TEXT NOT NULL,
+  set_at BIGINT NOT NULL
+);
+CREATE TABLE ledger_heads (
+  id TEXT PRIMARY KEY,
+  sensor TEXT NOT NULL,
+  owner_org_id TEXT NOT NULL REFERENCES organisations(id),
+  user_id TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  public_key TEXT NOT NULL,
+  tree_size BIGINT NOT NULL,
+  root TEXT NOT NULL,
+  head_time TEXT NOT NULL,
+  head TEXT NOT NULL,
+  received_at BIGINT NOT NULL,
+  UNIQUE (sensor, key_id, tree_size, root)
+);
+CREATE INDEX ledger_heads_by_time ON ledger_heads (received_at DESC, id DESC);
+CREATE INDEX ledger_heads_by_sensor ON ledger_heads (sensor, key_id, received_at, id);
+CREATE TABLE selection_orders (
+  id TEXT PRIMARY KEY,
+  sensor TEXT NOT NULL,
+  envelope_sha256 TEXT NOT NULL,
+  owner_org_id TEXT NOT NULL REFERENCES organisations(id),
+  order_id TEXT NOT NULL,
+  payload_sha256 TEXT NOT NULL,
+  purpose TEXT,
+  approved_by TEXT,
+  scopes TEXT,
+  valid_from BIGINT,
+  valid_until BIGINT,
+  criteria_count INTEGER,
+  envelope_key_id TEXT,
+  signature TEXT NOT NULL,
+  signature_key_id TEXT,
+  signature_problem TEXT,
+  envelope TEXT NOT NULL,
+  received_at BIGINT NOT NULL,
+  last_reported_at BIGINT NOT NULL,
+  reports INTEGER NOT NULL,
+  UNIQUE (sensor, envelope_sha256)
+);
+CREATE INDEX selection_orders_by_time ON selection_orders (received_at DESC, id DESC);
+CREATE TABLE ledger_head_orders (
+  head_id TEXT NOT NULL REFERENCES ledger_heads(id),
+  order_ref TEXT NOT NULL REFERENCES selection_orders(id),
+  PRIMARY KEY (head_id, order_ref)
+)
+)sql";
+
+constexpr std::array<Migration, 4> kMigrations = {{{1, "organisations-users-events", kV1},
+                                                   {2, "incident-reports", kV2},
+                                                   {3, "console-sessions", kV3},
+                                                   {4, "oversight", kV4}}};
 
 }  // namespace
 

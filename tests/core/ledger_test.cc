@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -194,6 +195,136 @@ TEST_F(LedgerTest, IncrementalRootMatchesDefinitionAtEverySize) {
     ASSERT_TRUE(ledger->append({{"i", i}}).ok());
     ASSERT_EQ(ledger->latestHead().root, merkleRoot(lines(readFile(entries())))) << i;
   }
+}
+
+// ---- batches ----
+
+std::vector<nlohmann::json> batchOf(int from, int count) {
+  std::vector<nlohmann::json> out;
+  for (int i = from; i < from + count; ++i) out.push_back({{"event", "audit"}, {"n", i}});
+  return out;
+}
+
+TEST_F(LedgerTest, AppendBatchWritesAllLinesUnderOneHead) {
+  {
+    auto ledger = HandlingLedger::open(ledgerDir(), key_);
+    ASSERT_TRUE(ledger.ok()) << ledger.error().message;
+    EXPECT_TRUE(ledger->lastBatch().empty());
+    ASSERT_TRUE(ledger->append({{"event", "start"}}).ok());
+    auto first = ledger->appendBatch(batchOf(0, 5));
+    ASSERT_TRUE(first.ok()) << first.error().message;
+    EXPECT_EQ(*first, 1u);
+    EXPECT_EQ(ledger->size(), 6u);
+    EXPECT_EQ(ledger->latestHead().treeSize, 6u);
+    const std::vector<nlohmann::json> last = ledger->lastBatch();
+    ASSERT_EQ(last.size(), 5u);
+    for (size_t i = 0; i < last.size(); ++i) {
+      EXPECT_EQ(last[i].at("n"), i);
+      EXPECT_EQ(last[i].at("seq"), i + 1);
+      EXPECT_EQ(last[i].at("time"), last[0].at("time"));  // one time for the batch
+    }
+    ASSERT_TRUE(ledger->appendBatch(batchOf(5, 1)).ok());
+    EXPECT_EQ(ledger->lastBatch().size(), 1u);
+    // An empty batch writes nothing, not even a head.
+    auto none = ledger->appendBatch({});
+    ASSERT_TRUE(none.ok());
+    EXPECT_EQ(*none, 7u);
+  }
+  // One head per batch: start, the batch of five, the batch of one.
+  const std::vector<std::string> entryLines = lines(readFile(entries()));
+  const std::vector<std::string> headLines = lines(readFile(heads()));
+  ASSERT_EQ(entryLines.size(), 7u);
+  ASSERT_EQ(headLines.size(), 3u);
+  std::vector<uint64_t> sizes;
+  for (const std::string& h : headLines) {
+    auto head = SignedTreeHead::fromJson(nlohmann::json::parse(h));
+    ASSERT_TRUE(head.ok());
+    sizes.push_back(head->treeSize);
+    EXPECT_EQ(head->root, merkleRoot({entryLines.begin(), entryLines.begin() + head->treeSize}));
+  }
+  EXPECT_EQ(sizes, (std::vector<uint64_t>{1, 6, 7}));
+  const LedgerVerification v = verify();
+  EXPECT_TRUE(v.ok) << dump(v);
+  EXPECT_EQ(v.entries, 7u);
+  EXPECT_EQ(v.signedSize, 7u);
+
+  // After a reopen the last batch is read from disk: what the latest head added.
+  auto ledger = HandlingLedger::open(ledgerDir(), key_);
+  ASSERT_TRUE(ledger.ok()) << ledger.error().message;
+  const std::vector<nlohmann::json> last = ledger->lastBatch();
+  ASSERT_EQ(last.size(), 1u);
+  EXPECT_EQ(last[0].at("n"), 5);
+  EXPECT_EQ(last[0].at("seq"), 6);
+}
+
+TEST_F(LedgerTest, LastBatchAfterReopenIsTheWholeBatch) {
+  {
+    auto ledger = HandlingLedger::open(ledgerDir(), key_);
+    ASSERT_TRUE(ledger.ok());
+    ASSERT_TRUE(ledger->appendBatch(batchOf(0, 3)).ok());
+    ASSERT_TRUE(ledger->appendBatch(batchOf(3, 4)).ok());
+  }
+  auto ledger = HandlingLedger::open(ledgerDir(), key_);
+  ASSERT_TRUE(ledger.ok());
+  const std::vector<nlohmann::json> last = ledger->lastBatch();
+  ASSERT_EQ(last.size(), 4u);
+  EXPECT_EQ(last.front().at("n"), 3);
+  EXPECT_EQ(last.back().at("n"), 6);
+}
+
+TEST_F(LedgerTest, BatchRootsMatchDefinitionForEveryBatchSize) {
+  auto ledger = HandlingLedger::open(ledgerDir(), key_);
+  ASSERT_TRUE(ledger.ok());
+  int n = 0;
+  for (int size = 1; size <= 17; ++size) {
+    ASSERT_TRUE(ledger->appendBatch(batchOf(n, size)).ok());
+    n += size;
+    ASSERT_EQ(ledger->latestHead().root, merkleRoot(lines(readFile(entries())))) << size;
+  }
+  EXPECT_EQ(ledger->size(), static_cast<uint64_t>(n));
+  const LedgerVerification v = verify();
+  EXPECT_TRUE(v.ok) << dump(v);
+  EXPECT_EQ(lines(readFile(heads())).size(), 17u);
+}
+
+TEST_F(LedgerTest, ABadEntryRefusesTheWholeBatchWithNothingWritten) {
+  auto ledger = HandlingLedger::open(ledgerDir(), key_);
+  ASSERT_TRUE(ledger.ok());
+  ASSERT_TRUE(ledger->appendBatch(batchOf(0, 2)).ok());
+  const std::string entriesBefore = readFile(entries());
+  const std::string headsBefore = readFile(heads());
+
+  std::vector<nlohmann::json> reserved = batchOf(2, 3);
+  reserved[1]["seq"] = 9;
+  auto r = ledger->appendBatch(reserved);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("entry 1 of the batch must not set the reserved field \"seq\""),
+            std::string::npos)
+      << r.error().message;
+
+  std::vector<nlohmann::json> notObject = batchOf(2, 3);
+  notObject[2] = nlohmann::json::array({1});
+  EXPECT_FALSE(ledger->appendBatch(notObject).ok());
+
+  std::vector<nlohmann::json> badUtf8 = batchOf(2, 3);
+  badUtf8[2]["text"] = std::string("\xff\xfe");
+  auto bad = ledger->appendBatch(badUtf8);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("cannot be serialized"), std::string::npos);
+
+  auto tooMany =
+      ledger->appendBatch(batchOf(2, static_cast<int>(HandlingLedger::kMaxBatchEntries) + 1));
+  ASSERT_FALSE(tooMany.ok());
+  EXPECT_NE(tooMany.error().message.find("at most"), std::string::npos);
+
+  EXPECT_EQ(readFile(entries()), entriesBefore);
+  EXPECT_EQ(readFile(heads()), headsBefore);
+  EXPECT_EQ(ledger->size(), 2u);
+  // The object still works: a refused batch is not a write failure.
+  auto ok = ledger->appendBatch(batchOf(2, static_cast<int>(HandlingLedger::kMaxBatchEntries)));
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(*ok, 2u);
+  EXPECT_TRUE(verify().ok);
 }
 
 TEST_F(LedgerTest, EmptyLedgerVerifies) {
@@ -602,17 +733,98 @@ TEST_F(LedgerRepairTest, RefusesBadHeadInTheMiddle) {
   expectRefused("heads.ndjson line 2: signature does not verify");
 }
 
-TEST_F(LedgerRepairTest, RefusesMoreUncoveredEntriesThanACrashLeaves) {
+// A line numbered on from `seq` as appendBatch() writes it.
+std::string entryLine(uint64_t seq) {
+  return R"({"event":"audit","seq":)" + std::to_string(seq) +
+         R"(,"time":"2026-01-01T00:00:00.000000Z"})"
+         "\n";
+}
+
+TEST_F(LedgerRepairTest, RefusesMoreUncoveredEntriesThanOneBatch) {
   fill(2);
   std::string text = readFile(entries());
-  for (int i = 2; i < 4; ++i) {
-    text += R"({"event":"run","seq":)" + std::to_string(i) +
-            R"(,"time":"2026-01-01T00:00:00.000000Z"})"
-            "\n";
-  }
+  for (uint64_t i = 2; i < 2 + HandlingLedger::kMaxBatchEntries + 1; ++i) text += entryLine(i);
   writeFile(entries(), text);
-  expectRefused("2 entries after the last signed head");
-  expectRefused("a crash leaves at most one entry without its head");
+  expectRefused(std::to_string(HandlingLedger::kMaxBatchEntries + 1) +
+                " entries after the last signed head");
+  expectRefused("a crash leaves at most " + std::to_string(HandlingLedger::kMaxBatchEntries) +
+                " entries (one batch) without their head");
+}
+
+TEST_F(LedgerRepairTest, AWholeBatchWithoutItsHead) {
+  fill(2);
+  std::string tail;
+  for (uint64_t i = 2; i < 2 + HandlingLedger::kMaxBatchEntries; ++i) tail += entryLine(i);
+  writeFile(entries(), readFile(entries()) + tail);
+  expectRepaired(tail, HandlingLedger::kMaxBatchEntries, 2);
+}
+
+TEST_F(LedgerRepairTest, RefusesATailAnAppendDoesNotWrite) {
+  fill(2);
+  const std::string good = readFile(entries());
+  // Numbered wrongly (an entry of the batch missing): not a prefix of a batch.
+  writeFile(entries(), good + entryLine(2) + entryLine(4));
+  expectRefused("entries.ndjson line 4 after the last signed head is not an entry");
+  // A complete line that is not an entry at all.
+  writeFile(entries(), good + entryLine(2) + "not json\n" + R"({"seq":4,"ti)");
+  expectRefused("entries.ndjson line 4 after the last signed head is not an entry");
+}
+
+// The crash itself: the bytes of a real batch cut at every line boundary and inside lines, with
+// and without a torn head, each repaired to the entries before the batch.
+TEST_F(LedgerRepairTest, CrashAnywhereInsideABatch) {
+  fill(3);
+  const std::string entriesBefore = readFile(entries());
+  const std::string headsBefore = readFile(heads());
+  {
+    auto ledger = HandlingLedger::open(ledgerDir(), key_);
+    ASSERT_TRUE(ledger.ok());
+    ASSERT_TRUE(ledger->appendBatch(batchOf(3, 6)).ok());
+  }
+  const std::string batch = readFile(entries()).substr(entriesBefore.size());
+  const std::string head = readFile(heads()).substr(headsBefore.size());
+  ASSERT_EQ(std::count(batch.begin(), batch.end(), '\n'), 6);
+
+  std::vector<size_t> cuts;
+  for (size_t at = 0; at < batch.size(); at = batch.find('\n', at) + 1) {
+    cuts.push_back(at);      // after a complete line (0: nothing of the batch written)
+    cuts.push_back(at + 7);  // inside the next line
+  }
+  cuts.push_back(batch.size());  // every line written, the head not
+  for (const size_t cut : cuts) {
+    for (const bool tornHead : {false, true}) {
+      if (cut == 0 && !tornHead) continue;  // nothing of the batch reached the disk
+      SCOPED_TRACE("cut at " + std::to_string(cut) + (tornHead ? ", torn head" : ""));
+      const std::string entryTail = batch.substr(0, cut);
+      const std::string headTail = tornHead ? head.substr(0, head.size() / 2) : "";
+      writeFile(entries(), entriesBefore + entryTail);
+      writeFile(heads(), headsBefore + headTail);
+      const uint64_t removed =
+          static_cast<uint64_t>(std::count(entryTail.begin(), entryTail.end(), '\n') +
+                                (entryTail.empty() || entryTail.back() == '\n' ? 0 : 1));
+      expectRepaired(entryTail + headTail, removed, 3);
+      for (const auto& q : quarantineFiles()) std::filesystem::remove(q);
+    }
+  }
+  // Once the head is written whole the batch is signed: nothing to repair, and nothing lost.
+  writeFile(entries(), entriesBefore + batch);
+  writeFile(heads(), headsBefore + head);
+  auto repair = repairLedger(ledgerDir(), key_);
+  ASSERT_TRUE(repair.ok()) << repair.error().message;
+  EXPECT_TRUE(repair->nothingToDo);
+  EXPECT_EQ(repair->keptEntries, 9u);
+}
+
+TEST_F(LedgerRepairTest, AfterARepairTheLastBatchIsTheRepairEntry) {
+  fill(2);
+  writeFile(entries(), readFile(entries()) + entryLine(2) + entryLine(3));
+  ASSERT_TRUE(repairLedger(ledgerDir(), key_).ok());
+  auto ledger = HandlingLedger::open(ledgerDir(), key_);
+  ASSERT_TRUE(ledger.ok()) << ledger.error().message;
+  const std::vector<nlohmann::json> last = ledger->lastBatch();
+  ASSERT_EQ(last.size(), 1u);
+  EXPECT_EQ(last[0].at("type"), "ledger-repair");
+  EXPECT_EQ(last[0].at("removed_entries"), 2);
 }
 
 TEST(SignedTreeHeadTest, JsonRoundTripAndValidation) {

@@ -9,11 +9,10 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "hub_test_support.h"
 #include "mamori/core/ledger.h"
@@ -25,7 +24,7 @@ namespace mamori::hub::test_support {
 
 class HubUnderTest {
  public:
-  struct Reply {  // NOLINT(bugprone-exception-escape): only allocation can throw
+  struct Reply {     // NOLINT(bugprone-exception-escape): only allocation can throw
     int status = 0;  // 0: no HTTP answer at all
     nlohmann::json body;
   };
@@ -51,10 +50,12 @@ class HubUnderTest {
 
   // Starts the server and waits until it answers: httplib's stop() is lost if it comes before
   // the accept loop runs.
-  ::testing::AssertionResult serve(std::size_t threads = 4) {
+  ::testing::AssertionResult serve(std::size_t threads = 4,
+                                   const std::filesystem::path& consoleDir = {}) {
     ServerOptions so;
     so.port = 0;
     so.threads = threads;
+    so.consoleDir = consoleDir;
     so.maxBodyBytes = std::size_t{1} << 20;
     server_ = std::make_unique<HubServer>(*hub_, so);
     auto port = server_->bind();
@@ -91,14 +92,17 @@ class HubUnderTest {
     return t.ok() ? *t : "";
   }
 
+  // `headers` go with the request as they are (cookies, X-CSRF-Token); `token`, when given, as
+  // "Authorization: Bearer".
   Reply call(const std::string& method, const std::string& path, const std::string& token,
-             const std::string& body = "", const std::string& type = "application/json") const {
+             const std::string& body = "", const std::string& type = "application/json",
+             httplib::Headers headers = {}) const {
     httplib::Client cli("127.0.0.1", port_);
-    httplib::Headers headers;
     if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
-    httplib::Result r = method == "GET"   ? cli.Get(path, headers)
-                        : method == "PUT" ? cli.Put(path, headers, body, type)
-                                          : cli.Post(path, headers, body, type);
+    httplib::Result r = method == "GET"      ? cli.Get(path, headers)
+                        : method == "PUT"    ? cli.Put(path, headers, body, type)
+                        : method == "DELETE" ? cli.Delete(path, headers, body, type)
+                                             : cli.Post(path, headers, body, type);
     Reply out;
     if (!r) return out;
     out.status = r->status;
@@ -106,9 +110,15 @@ class HubUnderTest {
     return out;
   }
 
-  // Stops everything, verifies the audit ledger against the hub's public key (a failure is a test
-  // failure) and returns its entries.
+  // Moves every committed audit entry into the ledger (the hub's drainer does it in the
+  // background; tests reading the ledger must not depend on when), stops everything, verifies
+  // the audit ledger against the hub's public key (a failure is a test failure) and returns its
+  // entries.
   std::vector<nlohmann::json> auditEntries() {
+    if (hub_) {
+      const auto flushed = hub_->flushAudit();
+      EXPECT_TRUE(flushed.ok()) << (flushed.ok() ? "" : flushed.error().message);
+    }
     stop();
     const auto key = VerifyKey::loadFile(state_ / "audit.pub");
     EXPECT_TRUE(key.ok()) << (key.ok() ? "" : key.error().message);
@@ -120,6 +130,7 @@ class HubUnderTest {
     return entries.ok() ? std::move(*entries) : std::vector<nlohmann::json>{};
   }
 
+  int port() const { return port_; }
   Hub& hub() { return *hub_; }
   HubServer& server() { return *server_; }
 

@@ -9,11 +9,18 @@
 // with its heads is detectable against a head the verifier kept earlier (a witnessed head), which
 // is why `ledger head` exports the latest one for the commission to keep.
 //
-// A crash inside append() can leave the last entry without its head, or a torn last line;
-// repairLedger() removes exactly that tail into a quarantine file and records the repair as an
-// entry, and refuses anything a crash does not explain.
+// Entries can be appended in batches (appendBatch): all lines written, one fsync, and ONE signed
+// head covering them, so a busy writer (the hub's audit drain) pays two fsyncs and one signature
+// per batch instead of per entry. A head then covers several new entries; verification is the
+// same (every head's root is checked against the entries it covers).
+//
+// A crash inside an append can leave the entries of that batch without their head (any number of
+// them up to the batch, the last perhaps torn) and a torn last head line; repairLedger() removes
+// exactly that tail — at most kMaxBatchEntries entry lines — into a quarantine file and records
+// the repair as an entry, and refuses anything a crash does not explain.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -59,15 +66,29 @@ class HandlingLedger {
   HandlingLedger(const HandlingLedger&) = delete;
   HandlingLedger& operator=(const HandlingLedger&) = delete;
 
-  // Appends one entry: adds "seq" (0-based index) and "time" fields, writes the line, fsyncs,
-  // then writes and fsyncs a new signed tree head. Returns the entry's seq. Durable on return.
-  // `entry` must be a JSON object without "seq" or "time" (those are the ledger's). If a write or
-  // fsync fails after the entry line reached the file, the object refuses further appends.
+  // The most entries one appendBatch() takes, and so the most entry lines a crash inside an
+  // append can leave without a head: the bound repairLedger() accepts.
+  static constexpr std::size_t kMaxBatchEntries = 4096;
+
+  // Appends entries in order as one batch: adds "seq" (0-based index) and "time" fields to each,
+  // writes all lines, fsyncs once, then writes and fsyncs ONE new signed tree head covering them
+  // all. Returns the seq of the first entry. Durable on return. Each entry must be a JSON object
+  // without "seq" or "time" (those are the ledger's) that serializes; at most kMaxBatchEntries.
+  // A batch that fails these checks is refused whole, with nothing written. If a write or fsync
+  // fails after lines reached the file, the object refuses further appends (reopen to verify,
+  // repair if a crash explains the state). An empty batch writes nothing and returns size().
+  Result<uint64_t> appendBatch(std::vector<nlohmann::json> entries);
+  // appendBatch() of one entry.
   Result<uint64_t> append(nlohmann::json entry);
-  uint64_t size() const { return leaves_.size(); }
+  uint64_t size() const { return size_; }
   // The head covering all entries; before the first append, a signed head of the empty tree
   // (not written to disk).
   SignedTreeHead latestHead() const;
+  // The entries of the last batch, as written (with "seq" and "time"): those the latest head
+  // added over the head before it — after open(), read from disk. Lets a writer that records
+  // its own ids in entries find out, after a crash, which of them reached the ledger last.
+  // Empty for an empty ledger.
+  std::vector<nlohmann::json> lastBatch() const;
 
  private:
   friend Result<LedgerRepair> repairLedger(const std::filesystem::path& dir, SigningKey key);
@@ -78,7 +99,9 @@ class HandlingLedger {
   Result<void> load(SigningKey key);
   std::filesystem::path dir_;
   std::optional<SigningKey> key_;
-  std::vector<std::string> leaves_;
+  std::string keyId_;  // key_'s public key id
+  uint64_t size_ = 0;
+  std::vector<std::string> lastBatch_;  // lines of the last batch
   std::optional<SignedTreeHead> head_;
   int lockFd_ = -1;
   int entriesFd_ = -1;                  // O_APPEND
@@ -108,15 +131,17 @@ struct LedgerRepair {
   bool nothingToDo = false;     // the ledger verified; nothing was changed
 };
 
-// Repairs what a crash inside append() leaves, and nothing else. Takes the lock open() takes.
-// Accepted only when removing the tail explains every problem: at most one entry line after the
-// last valid signed head (complete, or torn without its newline) and/or a torn last line of
-// heads.ndjson, with everything before verifying. The removed bytes (entry tail, then head tail)
-// go to DIR/quarantine-<UTC time>.ndjson (0600, fsynced, never overwritten), both files are
-// truncated and fsynced, and an entry {"type":"ledger-repair","removed_entries","removed_bytes",
-// "removed_sha256","quarantine"} is appended so the commission sees the repair. Any other problem
-// (an altered, removed or reordered entry, a bad head before the end) is an error and nothing
-// is changed. A ledger that verifies is left alone (nothingToDo).
+// Repairs what a crash inside an append leaves, and nothing else. Takes the lock open() takes.
+// Accepted only when removing the tail explains every problem: at most kMaxBatchEntries entry
+// lines after the last valid signed head — each complete one a JSON object with the next "seq",
+// as an interrupted appendBatch() writes them, the last perhaps torn (no newline) — and/or a
+// torn last line of heads.ndjson, with everything before verifying. The removed bytes (entry tail,
+// then head tail) go to DIR/quarantine-<UTC time>.ndjson (0600, fsynced, never overwritten), both
+// files are truncated and fsynced, and an entry
+// {"type":"ledger-repair","removed_entries","removed_bytes", "removed_sha256","quarantine"} is
+// appended so the commission sees the repair. Any other problem (an altered, removed or reordered
+// entry, a bad head before the end) is an error and nothing is changed. A ledger that verifies is
+// left alone (nothingToDo).
 Result<LedgerRepair> repairLedger(const std::filesystem::path& dir, SigningKey key);
 
 // Reads all entries (for `ledger show`); errors name the line.

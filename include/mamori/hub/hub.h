@@ -32,6 +32,7 @@ struct ApiError {  // NOLINT(bugprone-exception-escape): only allocation can thr
     kNotFound,         // 404
     kConflict,         // 409: e.g. an illegal state transition, a duplicate name
     kTooLarge,         // 413
+    kTooManyRequests,  // 429: e.g. repeated failed logins for one user name
     kUnavailable,      // 503: the database is unreachable or busy
   };
   Kind kind = Kind::kInvalid;
@@ -55,6 +56,12 @@ class ApiResult {
   ApiError error_;
 };
 
+// A JSON document already serialized, for responses whose DOM would cost more than the work
+// behind them (a page of stored records): the server sends `text` as it is.
+struct JsonText {
+  std::string text;
+};
+
 struct HubOptions {
   std::filesystem::path stateDir;  // the audit ledger and its signing key live here
   DatabaseOptions database;
@@ -63,6 +70,23 @@ struct HubOptions {
   std::size_t maxListLimit = 500;
   // Stage deadlines of incident reports, from discovery (validated by open()).
   ReportDeadlines reportDeadlines;
+  // Console sessions (docs/hub.md "Console sessions"): a session ends after `sessionIdleMicros`
+  // without a request and `sessionMaxMicros` after login, whichever comes first.
+  int64_t sessionIdleMicros = int64_t{30} * 60 * 1'000'000;
+  int64_t sessionMaxMicros = int64_t{12} * 3600 * 1'000'000;
+  // Failed logins for one user name allowed within `loginWindowMicros` before 429.
+  int loginMaxFailures = 5;
+  int64_t loginWindowMicros = int64_t{15} * 60 * 1'000'000;
+};
+
+// A console session as the HTTP layer needs it. `secret` goes into the session cookie and is
+// known only to the browser (the database keeps its SHA-256); `csrfToken` must accompany every
+// state-changing request made with the cookie.
+struct Session {
+  std::string secret;     // set by login() only
+  std::string csrfToken;
+  int64_t expiresMicros = 0;  // the earlier of the idle and the absolute expiry
+  Principal principal;
 };
 
 struct NewOrganisation {
@@ -110,6 +134,11 @@ class Hub {
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;
 
+  // Audit entries are committed with each request (audit outbox) and moved into the signed
+  // audit ledger in batches by a background thread. flushAudit() moves everything committed so
+  // far now and returns when it is in the ledger (tests; the destructor does it too).
+  Result<void> flushAudit();
+
   // --- administration (the `mamori admin` command line; trusted caller, audited) -------------
   Result<std::string> createOrganisation(const NewOrganisation& org);  // returns the id
   Result<std::string> createUser(const NewUser& user);                 // returns the id
@@ -126,6 +155,9 @@ class Hub {
   // one malformed line rejects the batch (naming the line), nothing is stored.
   ApiResult<nlohmann::json> ingestEvents(const Principal& p, std::string_view ndjson);
   ApiResult<nlohmann::json> listEvents(const Principal& p, const EventQuery& q);
+  // listEvents() as the JSON text the server sends (the same document): records are spliced in
+  // as stored instead of being parsed and serialized again, the bulk of a page's cost.
+  ApiResult<JsonText> listEventsPage(const Principal& p, const EventQuery& q);
   ApiResult<nlohmann::json> getEvent(const Principal& p, std::string_view id);
   // new → in-review → confirmed → notified → closed, or → noise from new/in-review/confirmed.
   ApiResult<nlohmann::json> transitionEvent(const Principal& p, std::string_view id,
@@ -154,6 +186,79 @@ class Hub {
   // The report with its latest document, timeline of submissions, stage status, and (for the
   // reporter's organisation only) its draft. Refused reads answer 404, like absent ones.
   ApiResult<nlohmann::json> getReport(const Principal& p, std::string_view id);
+
+  // --- console sessions (src/hub/hub_sessions.cc) ----------------------------------------
+  // Checks a password against the stored Argon2id hash and opens a session. Unknown user, no
+  // password set and wrong password are the same 401 "bad-credentials" (and take the same time);
+  // too many failures for one name within the window are 429 "too-many-attempts".
+  ApiResult<Session> login(std::string_view userName, std::string_view password);
+  // The session behind a cookie secret; slides the idle expiry. 401 "session-expired" or
+  // "no-session".
+  ApiResult<Session> resumeSession(std::string_view secret);
+  // Ends the session (a no-op for an unknown secret).
+  ApiResult<bool> logout(std::string_view secret);
+  // {"user", "organisation"} as me() shows them, plus "csrf_token" and "expires_at".
+  ApiResult<nlohmann::json> sessionJson(const Session& s);
+
+  // --- organisation administration and dashboard over the API (src/hub/hub_admin.cc) -------
+  // Organisations themselves change only through `mamori admin` (docs/sharing.md); over the API
+  // their users and API tokens are administered (authorize(kAdminister)).
+  ApiResult<nlohmann::json> getOrganisation(const Principal& p, std::string_view id);
+  ApiResult<nlohmann::json> addUser(const Principal& p, std::string_view orgId,
+                                    const nlohmann::json& body);
+  ApiResult<nlohmann::json> addToken(const Principal& p, std::string_view orgId,
+                                     std::string_view userId, const nlohmann::json& body);
+  // Counts for the console's dashboard over what `p` may read, for the last `days` days.
+  ApiResult<nlohmann::json> dashboard(const Principal& p, int days);
+
+  // --- oversight (src/hub/hub_oversight.cc; docs/oversight.md) ------------------------------
+  // Sensors report, after each run, their handling ledger's signed tree head and the selection
+  // orders they ran under; the commission — and nobody else, authorize() on the oversight kinds
+  // — lists them, re-verifies heads and downloads the hub's own audit ledger. Every call,
+  // refusals and malformed requests included, is in the audit ledger.
+
+  // Query parameters as received (name, value); validated by the Hub, so that a malformed
+  // request is audited like any other.
+  using QueryParams = std::vector<std::pair<std::string, std::string>>;
+
+  // The commission's order key (PEM), which sensor reports' orders are checked against from now
+  // on (`mamori admin commission-key set`; audited). Returns its key id.
+  Result<std::string> setCommissionKey(std::string_view publicKeyPem);
+  // POST /api/v1/sensor-reports with the raw body: {"sensor", "ledger_public_key", "head",
+  // "orders"}, validated strictly (400 naming the field; a head whose signature does not verify
+  // under ledger_public_key is refused); orders whose signature does not verify are stored
+  // flagged. Centre analysts and admins only. {"id", "orders", "duplicate"}: a head already
+  // stored for the sensor and key is not stored twice (a retried report).
+  ApiResult<nlohmann::json> createSensorReport(const Principal& p, std::string_view body);
+  // GET /api/v1/oversight/orders and /ledger-heads: {"items", "next_cursor"}, newest first;
+  // parameters sensor, limit, cursor. Commission only.
+  ApiResult<nlohmann::json> listOversightOrders(const Principal& p, const QueryParams& params);
+  ApiResult<nlohmann::json> listLedgerHeads(const Principal& p, const QueryParams& params);
+  // Re-verifies a stored head: its signature under the key it came with, and its consistency
+  // with the heads received before it from the same sensor and key (the tree never shrinks; one
+  // tree size never has two roots). Commission only.
+  ApiResult<nlohmann::json> verifyLedgerHead(const Principal& p, std::string_view id);
+
+  // A consistent snapshot of the hub's audit ledger as a POSIX tar archive of
+  // hub-audit/entries.ndjson, hub-audit/heads.ndjson and hub-audit/audit.pub, ready for
+  // `mamori ledger verify --ledger hub-audit --trust KEY` (docs/oversight.md). The snapshot ends
+  // at the latest signed head at the time of the call; the bytes are read from the append-only
+  // ledger files as they are streamed.
+  class AuditLedgerArchive {
+   public:
+    AuditLedgerArchive() = default;
+    virtual ~AuditLedgerArchive() = default;
+    AuditLedgerArchive(const AuditLedgerArchive&) = delete;
+    AuditLedgerArchive& operator=(const AuditLedgerArchive&) = delete;
+    virtual uint64_t size() const = 0;      // bytes of the archive
+    virtual uint64_t treeSize() const = 0;  // entries covered by the snapshot
+    virtual std::string keyId() const = 0;  // the audit ledger's key id
+    // Copies archive bytes from `offset` into `out`; returns how many were copied (fewer than
+    // out.size() only at the end). An error means a ledger file could not be read.
+    virtual Result<std::size_t> read(uint64_t offset, std::span<char> out) = 0;
+  };
+  // Commission only; 503 "audit-ledger-unavailable" when this hub holds no audit ledger.
+  ApiResult<std::shared_ptr<AuditLedgerArchive>> auditLedgerArchive(const Principal& p);
 
   Database& database() { return *db_; }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <utility>
@@ -17,6 +18,11 @@ struct ServerOptions {
   int port = 8080;                                 // 0: any free port (tests)
   std::size_t maxBodyBytes = std::size_t{32} << 20;  // larger requests get 413
   std::size_t threads = 8;
+  // The built web console (console/dist); served at "/" when set. Paths that are not files
+  // answer index.html, so the console's own routes survive a reload.
+  std::filesystem::path consoleDir;
+  // Mark session cookies Secure: set when browsers reach the hub over HTTPS (a TLS proxy).
+  bool secureCookies = false;
 };
 
 class HubServer {
