@@ -4,9 +4,11 @@
 -- RUN (a tag making ids unique across runs), TARGETS (comma-separated hosts the events name as
 -- targets; the hub routes each event to the organisation owning its target).
 --
--- Every event has an id of its own: RUN, the wrk thread's number and a per-thread counter, so no
--- request is answered with duplicates and every batch is a full insert. The records have the
--- shape and size of real `mamori detect` events (docs/detect.md, about 450 bytes each).
+-- Every event has an id of its own, so no request is answered with duplicates and every batch is
+-- a full insert: 16 random hex digits (real detect ids are 32 hex digits of a hash, so they land
+-- anywhere in the id index, not in order), then RUN, the wrk thread's number and a per-thread
+-- counter, which make it unique. The records have the shape and size of real `mamori detect`
+-- events (docs/detect.md, about 450 bytes each).
 
 local token = os.getenv("TOKEN") or ""
 local batch = tonumber(os.getenv("BATCH") or "1000")
@@ -46,12 +48,20 @@ local tail = '"],"target_count":1,' ..
   '"cves":["CVE-2024-3400"],' ..
   '"samples":[{"line":1042,"request":"POST /ssl-vpn/hipreport.esp HTTP/1.1"}]}\n'
 
+local random = math.random
+local format = string.format
+
+function init(args)
+  math.randomseed(os.time() * 100 + thread_id)
+end
+
 function request()
   local parts = {}
-  local prefix = run .. "-t" .. thread_id .. "-"
+  local suffix = "-" .. run .. "-t" .. thread_id .. "-"
   for i = 1, batch do
     counter = counter + 1
-    parts[i] = head .. prefix .. counter .. mid1 .. categories[counter % #categories + 1] ..
+    parts[i] = head .. format("%08x%08x", random(0, 0x7fffffff), random(0, 0x7fffffff)) ..
+      suffix .. counter .. mid1 .. categories[counter % #categories + 1] ..
       mid2 .. targets[counter % #targets + 1] .. tail
   end
   return wrk.format("POST", "/api/v1/events", headers, table.concat(parts))

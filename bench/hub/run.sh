@@ -8,8 +8,13 @@
 #      (bench/hub/list.lua explains the pacing) for LIST_SECONDS after a short warm-up, with
 #      --latency; target p99 < 50 ms at 1,000 requests/s.
 # Every request is authenticated and audited as in production (the audit ledger is verified at the
-# end). The hub runs with its defaults (8 request threads); the SQLite database is a file, and
-# PostgreSQL a private server started by scripts/pg-test-server.sh (unix socket, fsync on).
+# end). The SQLite database is a file, and PostgreSQL a private server started by
+# scripts/pg-test-server.sh (unix socket, fsync on).
+#
+# Connections: the hub's HTTP server (cpp-httplib) serves a keep-alive connection on one request
+# thread until the connection closes (after 5 requests or 5 s idle), so clients beyond the thread
+# count wait for a thread however idle the hub is. The list test therefore opens as many
+# connections as the hub has request threads (HUB_THREADS, default 16; `mamori hub --threads`).
 # Prints a table; results go in bench/RESULTS.md by hand, with the machine and date.
 #
 #   bench/hub/run.sh [--small]     (--small: 100,000 events and short runs, for CI: < 3 minutes)
@@ -32,7 +37,8 @@ else
   warm_secs=5
 fi
 rate=${RATE:-1000}
-hub_threads=${HUB_THREADS:-8}
+hub_threads=${HUB_THREADS:-16}
+list_connections=${LIST_CONNECTIONS:-$hub_threads}
 ingest_target=50000
 p99_target_ms=50
 
@@ -136,9 +142,9 @@ for backend in $backends; do
 
   echo "3. list: GET ?organisation=...&limit=100 at $rate/s for ${list_secs}s (after ${warm_secs}s warm-up)"
   WRK_THREADS=2 TOKEN="$token" ORGS="$orgs" RATE="$rate" \
-    wrk -t2 -c32 -d"${warm_secs}s" --timeout 10s -s bench/hub/list.lua "$url" >/dev/null
+    wrk -t2 -c"$list_connections" -d"${warm_secs}s" --timeout 10s -s bench/hub/list.lua "$url" >/dev/null
   out=$(WRK_THREADS=2 TOKEN="$token" ORGS="$orgs" RATE="$rate" \
-    wrk -t2 -c32 -d"${list_secs}s" --timeout 10s --latency -s bench/hub/list.lua "$url")
+    wrk -t2 -c"$list_connections" -d"${list_secs}s" --timeout 10s --latency -s bench/hub/list.lua "$url")
   echo "$out" | sed -n '/Latency Distribution/,/requests in/p'
   res=$(grep RESULT <<<"$out")
   echo "$res"
@@ -162,7 +168,7 @@ verdict() { awk -v v="$1" -v t="$2" -v dir="$3" 'BEGIN { ok = dir == "ge" ? v >=
 cat <<REPORT
 
 == hub benchmark ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo), load average $(cut -d' ' -f1-3 /proc/loadavg))
-events stored for the list test: $events; list: limit=100, $rate requests/s paced, ${list_secs}s; hub: $hub_threads threads
+events stored for the list test: $events; list: limit=100, $rate requests/s paced over $list_connections connections, ${list_secs}s; hub: $hub_threads request threads
 REPORT
 printf '%-11s %12s %8s %10s %9s %9s %9s %9s %6s   %s\n' backend "ingest ev/s" ingest "GET rps" "p50 ms" "p90 ms" "p99 ms" "max ms" errors "GET p99"
 for backend in $backends; do

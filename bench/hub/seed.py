@@ -4,12 +4,13 @@ a database of a million events; the ingest rate is measured by wrk, not here).
 
     seed.py --port PORT --token TOKEN --count N [--batch 10000] [--targets a,b,c] [--run TAG]
 
-Events have the shape of bench/hub/ingest.lua's (real `mamori detect` events) and ids of their
-own (TAG, sender, counter). Two senders run in parallel. Exits non-zero unless every batch was
+Events have the shape of bench/hub/ingest.lua's (real `mamori detect` events) and ids like
+its: 16 random hex digits, then TAG, sender and counter (unique). Two senders run in parallel. Exits non-zero unless every batch was
 answered 200 with every event accepted."""
 import argparse
 import http.client
 import json
+import random
 import sys
 import threading
 
@@ -43,8 +44,8 @@ def sender(k, n):
     while done < n:
         size = min(a.batch, n - done)
         body = "".join(
-            '{"id":"%s-s%d-%d","category":"%s%s%s%s' % (
-                a.run, k, done + i, categories[(done + i) % len(categories)], MID,
+            '{"id":"%016x-%s-s%d-%d","category":"%s%s%s%s' % (
+                random.getrandbits(64), a.run, k, done + i, categories[(done + i) % len(categories)], MID,
                 targets[(done + i) % len(targets)], TAIL)
             for i in range(size))
         conn.request("POST", "/api/v1/events", body.encode(), headers)

@@ -38,6 +38,7 @@ struct HubOptionsCli {
 std::filesystem::path consoleDir(const HubOptionsCli& o) {
   if (o.noConsole) return {};
   if (!o.console.empty()) return o.console;
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): read at start-up, before any thread
   if (const char* env = std::getenv("MAMORI_CONSOLE_DIR"); env != nullptr && *env != '\0') {
     return env;
   }

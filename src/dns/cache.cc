@@ -43,7 +43,8 @@ size_t makeKey(const Name& name, uint16_t qtype, uint16_t qclass, bool dnssecOk,
 }
 
 std::string_view asView(const uint8_t* p, size_t n) {
-  return {reinterpret_cast<const char*>(p), n};  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): key bytes as a map key
+  return {reinterpret_cast<const char*>(p),
+          n};  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): key bytes as a map key
 }
 
 struct Entry {
@@ -199,7 +200,7 @@ bool Cache::insert(const Message& response, bool dnssecOk, int64_t nowMicros) {
   std::memcpy(d, keyBuf, keyLength);
   uint8_t* m = d + keyLength;
   std::memcpy(m, response.wire.data(), messageLength);
-  m[0] = m[1] = 0;  // id: each hit gets the client's
+  m[0] = m[1] = 0;                      // id: each hit gets the client's
   m[2] &= static_cast<uint8_t>(~0x04);  // AA: a cached answer is not authoritative
   if (response.edns.present) {
     const uint16_t arcount = static_cast<uint16_t>(h.arcount - 1);
@@ -276,7 +277,8 @@ std::optional<CacheHit> Cache::lookup(const Name& qname, uint16_t qtype, uint16_
   // The stored question is the same name (the key says so), so of the same length: the client's
   // spelling goes over it, and answer names compressed against it follow.
   const auto wire = qname.wire();
-  if (kHeaderSize + wire.size() <= hit->length) std::memcpy(&out[kHeaderSize], wire.data(), wire.size());
+  if (kHeaderSize + wire.size() <= hit->length)
+    std::memcpy(&out[kHeaderSize], wire.data(), wire.size());
   return hit;
 }
 

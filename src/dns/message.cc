@@ -24,8 +24,8 @@ class LabelStarts {
   size_t words_;
 };
 
-ParseError readNameTracked(std::span<const uint8_t> message, size_t offset, Name& out,
-                           size_t* next, LabelStarts* starts);
+ParseError readNameTracked(std::span<const uint8_t> message, size_t offset, Name& out, size_t* next,
+                           LabelStarts* starts);
 
 // The smallest possible question (root name, type, class) and record (root owner, 10 fixed bytes):
 // a message announcing more than its length can hold is refused before any per-record work.
@@ -89,8 +89,8 @@ ParseError checkEdnsOptions(std::span<const uint8_t> options) {
   return ParseError::kNone;
 }
 
-ParseError readNameTracked(std::span<const uint8_t> message, size_t offset, Name& out,
-                           size_t* next, LabelStarts* starts) {
+ParseError readNameTracked(std::span<const uint8_t> message, size_t offset, Name& out, size_t* next,
+                           LabelStarts* starts) {
   out.clear();
   size_t pos = offset;
   size_t segmentStart = offset;  // where the current run of labels began
@@ -189,7 +189,7 @@ ParseError parseMessage(std::span<const uint8_t> wire, Message& out) {
   Name owner;
   for (size_t i = 0; i < recordCount; ++i) {
     Record r;
-    r.section = i < h.ancount                ? Section::kAnswer
+    r.section = i < h.ancount                       ? Section::kAnswer
                 : i < size_t{h.ancount} + h.nscount ? Section::kAuthority
                                                     : Section::kAdditional;
     r.offset = static_cast<uint16_t>(pos);
@@ -251,56 +251,96 @@ std::span<const Record> Message::section(Section s) const {
 
 std::string_view parseErrorName(ParseError error) {
   switch (error) {
-    case ParseError::kNone: return "ok";
-    case ParseError::kTooLong: return "dns_message_too_long";
-    case ParseError::kTruncatedHeader: return "dns_truncated_header";
-    case ParseError::kTooManyQuestions: return "dns_too_many_questions";
-    case ParseError::kCountsExceedMessage: return "dns_counts_exceed_message";
-    case ParseError::kTruncatedName: return "dns_truncated_name";
-    case ParseError::kBadLabelType: return "dns_bad_label_type";
-    case ParseError::kNameTooLong: return "dns_name_too_long";
-    case ParseError::kForwardPointer: return "dns_forward_pointer";
-    case ParseError::kPointerLoop: return "dns_pointer_loop";
-    case ParseError::kPointerIntoHeader: return "dns_pointer_into_header";
-    case ParseError::kBadPointer: return "dns_bad_pointer";
-    case ParseError::kTruncatedQuestion: return "dns_truncated_question";
-    case ParseError::kTruncatedRecord: return "dns_truncated_record";
-    case ParseError::kRdataOverrun: return "dns_rdata_overrun";
-    case ParseError::kBadRdata: return "dns_bad_rdata";
-    case ParseError::kOptNotRoot: return "dns_opt_not_root";
-    case ParseError::kOptNotInAdditional: return "dns_opt_not_in_additional";
-    case ParseError::kMultipleOpt: return "dns_multiple_opt";
-    case ParseError::kBadEdnsOptions: return "dns_bad_edns_options";
-    case ParseError::kTrailingBytes: return "dns_trailing_bytes";
+    case ParseError::kNone:
+      return "ok";
+    case ParseError::kTooLong:
+      return "dns_message_too_long";
+    case ParseError::kTruncatedHeader:
+      return "dns_truncated_header";
+    case ParseError::kTooManyQuestions:
+      return "dns_too_many_questions";
+    case ParseError::kCountsExceedMessage:
+      return "dns_counts_exceed_message";
+    case ParseError::kTruncatedName:
+      return "dns_truncated_name";
+    case ParseError::kBadLabelType:
+      return "dns_bad_label_type";
+    case ParseError::kNameTooLong:
+      return "dns_name_too_long";
+    case ParseError::kForwardPointer:
+      return "dns_forward_pointer";
+    case ParseError::kPointerLoop:
+      return "dns_pointer_loop";
+    case ParseError::kPointerIntoHeader:
+      return "dns_pointer_into_header";
+    case ParseError::kBadPointer:
+      return "dns_bad_pointer";
+    case ParseError::kTruncatedQuestion:
+      return "dns_truncated_question";
+    case ParseError::kTruncatedRecord:
+      return "dns_truncated_record";
+    case ParseError::kRdataOverrun:
+      return "dns_rdata_overrun";
+    case ParseError::kBadRdata:
+      return "dns_bad_rdata";
+    case ParseError::kOptNotRoot:
+      return "dns_opt_not_root";
+    case ParseError::kOptNotInAdditional:
+      return "dns_opt_not_in_additional";
+    case ParseError::kMultipleOpt:
+      return "dns_multiple_opt";
+    case ParseError::kBadEdnsOptions:
+      return "dns_bad_edns_options";
+    case ParseError::kTrailingBytes:
+      return "dns_trailing_bytes";
   }
   return "dns_unknown_error";
 }
 
 std::string_view parseErrorMessage(ParseError error) {
   switch (error) {
-    case ParseError::kNone: return "no error";
-    case ParseError::kTooLong: return "message longer than 65535 bytes";
-    case ParseError::kTruncatedHeader: return "message shorter than the 12-byte header";
-    case ParseError::kTooManyQuestions: return "more than one question";
+    case ParseError::kNone:
+      return "no error";
+    case ParseError::kTooLong:
+      return "message longer than 65535 bytes";
+    case ParseError::kTruncatedHeader:
+      return "message shorter than the 12-byte header";
+    case ParseError::kTooManyQuestions:
+      return "more than one question";
     case ParseError::kCountsExceedMessage:
       return "section counts announce more records than the message can hold";
-    case ParseError::kTruncatedName: return "a name runs past the end of the message";
-    case ParseError::kBadLabelType: return "a label uses the reserved types 0x40 or 0x80";
-    case ParseError::kNameTooLong: return "a name is longer than 255 bytes";
-    case ParseError::kForwardPointer: return "a compression pointer points forward";
-    case ParseError::kPointerLoop: return "compression pointers form a loop";
-    case ParseError::kPointerIntoHeader: return "a compression pointer points into the header";
+    case ParseError::kTruncatedName:
+      return "a name runs past the end of the message";
+    case ParseError::kBadLabelType:
+      return "a label uses the reserved types 0x40 or 0x80";
+    case ParseError::kNameTooLong:
+      return "a name is longer than 255 bytes";
+    case ParseError::kForwardPointer:
+      return "a compression pointer points forward";
+    case ParseError::kPointerLoop:
+      return "compression pointers form a loop";
+    case ParseError::kPointerIntoHeader:
+      return "a compression pointer points into the header";
     case ParseError::kBadPointer:
       return "a compression pointer does not point at a label of an earlier name";
-    case ParseError::kTruncatedQuestion: return "the question's type and class are missing";
-    case ParseError::kTruncatedRecord: return "a record's fixed fields are missing";
-    case ParseError::kRdataOverrun: return "a record's data runs past the end of the message";
-    case ParseError::kBadRdata: return "a record's data does not have the shape of its type";
-    case ParseError::kOptNotRoot: return "the OPT record's owner is not the root";
-    case ParseError::kOptNotInAdditional: return "an OPT record outside the additional section";
-    case ParseError::kMultipleOpt: return "more than one OPT record";
-    case ParseError::kBadEdnsOptions: return "EDNS options do not add up to the OPT data";
-    case ParseError::kTrailingBytes: return "bytes after the last record";
+    case ParseError::kTruncatedQuestion:
+      return "the question's type and class are missing";
+    case ParseError::kTruncatedRecord:
+      return "a record's fixed fields are missing";
+    case ParseError::kRdataOverrun:
+      return "a record's data runs past the end of the message";
+    case ParseError::kBadRdata:
+      return "a record's data does not have the shape of its type";
+    case ParseError::kOptNotRoot:
+      return "the OPT record's owner is not the root";
+    case ParseError::kOptNotInAdditional:
+      return "an OPT record outside the additional section";
+    case ParseError::kMultipleOpt:
+      return "more than one OPT record";
+    case ParseError::kBadEdnsOptions:
+      return "EDNS options do not add up to the OPT data";
+    case ParseError::kTrailingBytes:
+      return "bytes after the last record";
   }
   return "unknown error";
 }

@@ -49,9 +49,11 @@ Result<Name> Name::fromWire(std::span<const uint8_t> wire) {
     if (pos >= wire.size()) return makeError("name runs past its end");
     const uint8_t len = wire[pos];
     if (len == 0) break;
-    if (len > kMaxLabel) return makeError("label length byte over 63 (compression is not allowed here)");
+    if (len > kMaxLabel)
+      return makeError("label length byte over 63 (compression is not allowed here)");
     if (pos + 1 + len > wire.size()) return makeError("label runs past the end of the name");
-    if (!name.appendLabel(wire.subspan(pos + 1, len))) return makeError("name longer than 255 bytes");
+    if (!name.appendLabel(wire.subspan(pos + 1, len)))
+      return makeError("name longer than 255 bytes");
     pos += 1 + len;
   }
   if (pos + 1 != wire.size()) return makeError("bytes after the root label");
@@ -85,7 +87,8 @@ Result<Name> Name::fromText(std::string_view text, const Name* origin) {
         if (i + 3 >= text.size() || !isDigit(text[i + 2]) || !isDigit(text[i + 3])) {
           return makeError("bad \\DDD escape in name " + quoted());
         }
-        const int value = (text[i + 1] - '0') * 100 + (text[i + 2] - '0') * 10 + (text[i + 3] - '0');
+        const int value =
+            (text[i + 1] - '0') * 100 + (text[i + 2] - '0') * 10 + (text[i + 3] - '0');
         if (value > 255) return makeError("\\DDD escape over 255 in name " + quoted());
         c = static_cast<uint8_t>(value);
         i += 3;
@@ -94,11 +97,11 @@ Result<Name> Name::fromText(std::string_view text, const Name* origin) {
         i += 1;
       }
     }
-    if (labelLength == kMaxLabel) return makeError("label longer than 63 bytes in name " + quoted());
+    if (labelLength == kMaxLabel)
+      return makeError("label longer than 63 bytes in name " + quoted());
     label[labelLength++] = c;
   }
-  if (labelLength > 0 &&
-      !name.appendLabel(std::span<const uint8_t>(label, labelLength))) {
+  if (labelLength > 0 && !name.appendLabel(std::span<const uint8_t>(label, labelLength))) {
     return makeError("name longer than 255 bytes: " + quoted());
   }
   if (!absolute && origin != nullptr && !name.appendName(*origin)) {

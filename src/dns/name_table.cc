@@ -56,8 +56,7 @@ Result<void> NameTable::insert(std::span<const uint8_t> key, uint64_t hash, uint
 }
 
 void NameTable::compact() {
-  const auto target =
-      static_cast<size_t>(std::ceil(static_cast<double>(count_) / kMaxLoad)) + 1;
+  const auto target = static_cast<size_t>(std::ceil(static_cast<double>(count_) / kMaxLoad)) + 1;
   if (count_ > 0 && target < slots_.size()) {
     rebuild(target);
     slots_.shrink_to_fit();

@@ -56,9 +56,7 @@ class NameTable {
   void compact();
 
   size_t size() const { return count_; }
-  size_t memoryBytes() const {
-    return slots_.capacity() * sizeof(Slot) + arena_.capacity();
-  }
+  size_t memoryBytes() const { return slots_.capacity() * sizeof(Slot) + arena_.capacity(); }
 
  private:
   struct Slot {

@@ -1,6 +1,7 @@
 #include "mamori/dns/policy.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstring>
 #include <fstream>
@@ -28,7 +29,9 @@ constexpr uint32_t kNoLocalData = 0xFFFFFFFF;
 constexpr size_t kMaxSources = 0xFFFF;
 
 // Labels counts are tracked in 64 bits; deeper names share the last bit.
-constexpr uint64_t depthBit(size_t labels) { return uint64_t{1} << std::min<size_t>(labels, 63); }
+constexpr uint64_t depthBit(size_t labels) {
+  return uint64_t{1} << std::min<size_t>(labels, 63);
+}
 
 struct Rule {
   uint32_t ttl = 0;
@@ -58,7 +61,9 @@ bool labelIs(std::span<const uint8_t> label, std::string_view text) {
 }
 
 std::string labelText(std::span<const uint8_t> label) {
-  return std::string(reinterpret_cast<const char*>(label.data()), label.size());  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): bytes as text
+  return std::string(
+      reinterpret_cast<const char*>(label.data()),
+      label.size());  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): bytes as text
 }
 
 // The labels of `name`, first to last (no root).
@@ -130,7 +135,8 @@ struct Policy::Impl {
   NameTable names;
   std::vector<Rule> rules;
   std::vector<LocalData> localData;
-  std::vector<IpRule> ipRules;  // sorted: source, then longest prefix; the PrefixSet tag is the index
+  std::vector<IpRule>
+      ipRules;  // sorted: source, then longest prefix; the PrefixSet tag is the index
   PrefixSet ipSet;
   std::vector<PolicySourceInfo> sources;
   uint64_t exactDepths = 0;     // bit k: an exact trigger with k labels exists
@@ -138,7 +144,13 @@ struct Policy::Impl {
 
   // Build state, dropped by build().
   std::map<std::tuple<uint16_t, PolicyAction, uint32_t, bool>, uint32_t> sharedRules;
-  std::map<std::pair<uint16_t, IpPrefix>, uint32_t> ipDraft;
+  // (source, family, address bytes, length) -> rule. A key of plain bytes rather than IpPrefix:
+  // ordering needs no more than byte order, and the prefix is rebuilt from it in build().
+  using IpKey = std::tuple<uint16_t, uint8_t, std::array<uint8_t, 16>, uint8_t>;
+  std::map<IpKey, std::pair<IpPrefix, uint32_t>> ipDraft;
+  static IpKey ipKey(uint16_t source, const IpPrefix& p) {
+    return {source, p.address.family(), p.address.bytes(), p.length};
+  }
 
   Result<uint32_t> addRule(const Rule& r) {
     if (rules.size() >= kMaxRules) return makeError("too many policy rules");
@@ -155,7 +167,8 @@ struct Policy::Impl {
   Result<uint16_t> addSource(std::string_view name, std::string_view origin, bool allowlist) {
     if (name.empty()) return makeError(std::string(origin) + ": policy source without a name");
     for (const auto& s : sources) {
-      if (s.name == name) return makeError("policy source name '" + std::string(name) + "' used twice");
+      if (s.name == name)
+        return makeError("policy source name '" + std::string(name) + "' used twice");
     }
     if (sources.size() >= kMaxSources) return makeError("too many policy sources");
     PolicySourceInfo info;
@@ -214,7 +227,8 @@ Result<void> Policy::Impl::loadDomainList(uint16_t source, std::string_view text
     const auto fail = [&](const std::string& what) -> Result<void> {
       return makeError(std::string(origin) + ":" + std::to_string(lineNumber) + ": " + what);
     };
-    if (const auto hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
+    if (const auto hash = line.find('#'); hash != std::string_view::npos)
+      line = line.substr(0, hash);
     while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
     while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r')) {
       line.remove_suffix(1);
@@ -233,7 +247,8 @@ Result<void> Policy::Impl::loadDomainList(uint16_t source, std::string_view text
     } else if (includeSubdomains) {
       kinds = kExact | kWildcard;
     }
-    if (line[0] == '.' && line.size() > 1) return fail("name starts with a dot: '" + std::string(line) + "'");
+    if (line[0] == '.' && line.size() > 1)
+      return fail("name starts with a dot: '" + std::string(line) + "'");
     auto name = Name::fromText(line);
     if (!name.ok()) return fail(name.error().message);
     auto added = addEntry(name->lowercased(), rule, kinds);
@@ -266,7 +281,8 @@ Result<void> Policy::Impl::loadRpz(uint16_t source, std::string_view text,
                     " (triggers are names below it)");
       }
       if (info.hasSoa) return fail("second SOA record");
-      if (rec.rdata.size() != 7) return fail("SOA needs 7 fields: mname rname serial refresh retry expire minimum");
+      if (rec.rdata.size() != 7)
+        return fail("SOA needs 7 fields: mname rname serial refresh retry expire minimum");
       auto mname = Name::fromText(rec.rdata[0].text, &rec.origin);
       if (!mname.ok()) return fail("SOA mname: " + mname.error().message);
       auto rname = Name::fromText(rec.rdata[1].text, &rec.origin);
@@ -291,7 +307,8 @@ Result<void> Policy::Impl::loadRpz(uint16_t source, std::string_view text,
       info.hasSoa = true;
       info.soaOwner = rec.owner;
       info.soaTtl = rec.ttl;
-      info.soa = SoaData{*mname, *rname, numbers[0], numbers[1], numbers[2], numbers[3], numbers[4]};
+      info.soa =
+          SoaData{*mname, *rname, numbers[0], numbers[1], numbers[2], numbers[3], numbers[4]};
       return {};
     }
     if (rec.type == kTypeSoa || rec.type == kTypeNs) {
@@ -330,30 +347,33 @@ Result<void> Policy::Impl::loadRpz(uint16_t source, std::string_view text,
     // Existing rule of this source for the same trigger (several records form local data).
     std::optional<uint32_t> existing;
     if (ipTrigger) {
-      if (const auto it = ipDraft.find({source, prefix}); it != ipDraft.end()) existing = it->second;
+      if (const auto it = ipDraft.find(ipKey(source, prefix)); it != ipDraft.end()) {
+        existing = it->second.second;
+      }
     } else {
       existing = findEntry(trigger, source, kind);
     }
 
     if (rec.type == kTypeCname) {
-      if (existing) return fail(rec.owner.toText() + " has a CNAME and other records (or two CNAMEs)");
+      if (existing)
+        return fail(rec.owner.toText() + " has a CNAME and other records (or two CNAMEs)");
       if (rec.rdata.size() != 1) return fail("CNAME takes one name");
       auto target = Name::fromText(rec.rdata[0].text, &rec.origin);
       if (!target.ok()) return fail("CNAME target: " + target.error().message);
       PolicyAction action = PolicyAction::kLocalData;
       const auto targetFirst = target->firstLabel();
+      const bool single = target->labelCount() == 1;
       if (target->isRoot()) {
         action = PolicyAction::kNxdomain;
-      } else if (target->labelCount() == 1 && labelIs(targetFirst, "*")) {
+      } else if (single && labelIs(targetFirst, "*")) {
         action = PolicyAction::kNodata;
-      } else if (target->labelCount() == 1 && labelIs(targetFirst, "rpz-passthru")) {
-        action = PolicyAction::kPassthru;
-      } else if (target->labelCount() == 1 && labelIs(targetFirst, "rpz-drop")) {
-        action = PolicyAction::kDrop;
-      } else if (target->labelCount() == 1 && labelIs(targetFirst, "rpz-tcp-only")) {
-        action = PolicyAction::kTcpOnly;
-      } else if (!ipTrigger && kind == kExact && *target == trigger) {
+      } else if ((single && labelIs(targetFirst, "rpz-passthru")) ||
+                 (!ipTrigger && kind == kExact && *target == trigger)) {
         action = PolicyAction::kPassthru;  // the older spelling: a CNAME to the name itself
+      } else if (single && labelIs(targetFirst, "rpz-drop")) {
+        action = PolicyAction::kDrop;
+      } else if (single && labelIs(targetFirst, "rpz-tcp-only")) {
+        action = PolicyAction::kTcpOnly;
       }
       uint32_t rule = 0;
       if (action == PolicyAction::kLocalData) {
@@ -369,8 +389,8 @@ Result<void> Policy::Impl::loadRpz(uint16_t source, std::string_view text,
           data.cnameTarget = *target;
         }
         localData.push_back(std::move(data));
-        auto id = addRule(Rule{rec.ttl, static_cast<uint32_t>(localData.size() - 1), source,
-                               action, false});
+        auto id = addRule(
+            Rule{rec.ttl, static_cast<uint32_t>(localData.size() - 1), source, action, false});
         if (!id.ok()) return fail(id.error().message);
         rule = *id;
       } else {
@@ -379,7 +399,7 @@ Result<void> Policy::Impl::loadRpz(uint16_t source, std::string_view text,
         rule = *id;
       }
       if (ipTrigger) {
-        ipDraft.emplace(std::make_pair(source, prefix), rule);
+        ipDraft.emplace(ipKey(source, prefix), std::make_pair(prefix, rule));
         ++info.ipTriggers;
         return {};
       }
@@ -430,7 +450,7 @@ Result<void> Policy::Impl::loadRpz(uint16_t source, std::string_view text,
                            PolicyAction::kLocalData, false});
     if (!id.ok()) return fail(id.error().message);
     if (ipTrigger) {
-      ipDraft.emplace(std::make_pair(source, prefix), *id);
+      ipDraft.emplace(ipKey(source, prefix), std::make_pair(prefix, *id));
       ++info.ipTriggers;
       return {};
     }
@@ -540,10 +560,18 @@ PolicyMatch Policy::matchResponseIp(const IpAddress& address, size_t sourceLimit
   return best;
 }
 
-bool Policy::hasResponseIpTriggers() const { return !impl_->ipRules.empty(); }
-std::span<const PolicySourceInfo> Policy::sources() const { return impl_->sources; }
-size_t Policy::qnameTriggerCount() const { return impl_->names.size(); }
-size_t Policy::ipTriggerCount() const { return impl_->ipRules.size(); }
+bool Policy::hasResponseIpTriggers() const {
+  return !impl_->ipRules.empty();
+}
+std::span<const PolicySourceInfo> Policy::sources() const {
+  return impl_->sources;
+}
+size_t Policy::qnameTriggerCount() const {
+  return impl_->names.size();
+}
+size_t Policy::ipTriggerCount() const {
+  return impl_->ipRules.size();
+}
 
 size_t Policy::memoryBytes() const {
   const Impl& p = *impl_;
@@ -586,14 +614,22 @@ Result<Name> PolicyMatch::cnameTarget(const Name& qname) const {
 
 std::string_view policyActionName(PolicyAction action) {
   switch (action) {
-    case PolicyAction::kNone: return "none";
-    case PolicyAction::kAllow: return "allow";
-    case PolicyAction::kPassthru: return "passthru";
-    case PolicyAction::kNxdomain: return "nxdomain";
-    case PolicyAction::kNodata: return "nodata";
-    case PolicyAction::kDrop: return "drop";
-    case PolicyAction::kTcpOnly: return "tcp-only";
-    case PolicyAction::kLocalData: return "local-data";
+    case PolicyAction::kNone:
+      return "none";
+    case PolicyAction::kAllow:
+      return "allow";
+    case PolicyAction::kPassthru:
+      return "passthru";
+    case PolicyAction::kNxdomain:
+      return "nxdomain";
+    case PolicyAction::kNodata:
+      return "nodata";
+    case PolicyAction::kDrop:
+      return "drop";
+    case PolicyAction::kTcpOnly:
+      return "tcp-only";
+    case PolicyAction::kLocalData:
+      return "local-data";
   }
   return "unknown";
 }
@@ -641,10 +677,12 @@ Policy PolicyBuilder::build() {
   // then the longer prefix, then the smaller address (BIND's tie-break).
   std::vector<IpRule> ip;
   ip.reserve(p.ipDraft.size());
-  for (const auto& [key, rule] : p.ipDraft) ip.push_back(IpRule{key.second, rule});
+  for (const auto& entry : p.ipDraft) ip.push_back(IpRule{entry.second.first, entry.second.second});
   std::sort(ip.begin(), ip.end(), [&](const IpRule& a, const IpRule& b) {
-    const auto ka = std::make_tuple(p.rules[a.rule].source, -int{a.prefix.length}, a.prefix.address);
-    const auto kb = std::make_tuple(p.rules[b.rule].source, -int{b.prefix.length}, b.prefix.address);
+    const auto ka = std::make_tuple(p.rules[a.rule].source, -int{a.prefix.length},
+                                    a.prefix.address.family(), a.prefix.address.bytes());
+    const auto kb = std::make_tuple(p.rules[b.rule].source, -int{b.prefix.length},
+                                    b.prefix.address.family(), b.prefix.address.bytes());
     return ka < kb;
   });
   PrefixSetBuilder prefixes;

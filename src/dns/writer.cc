@@ -16,9 +16,13 @@ void store16(uint8_t* p, uint16_t v) {
   p[1] = static_cast<uint8_t>(v);
 }
 
-uint16_t load16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
+uint16_t load16(const uint8_t* p) {
+  return static_cast<uint16_t>((p[0] << 8) | p[1]);
+}
 
-int sectionIndex(Section s) { return 1 + static_cast<int>(s); }
+int sectionIndex(Section s) {
+  return 1 + static_cast<int>(s);
+}
 
 }  // namespace
 
@@ -178,8 +182,8 @@ bool MessageWriter::addSoa(Section section, const Name& owner, uint32_t ttl, con
     return false;
   }
   const size_t rdataStart = pos_;
-  if (!writeName(soa.mname) || !writeName(soa.rname) || !put32(soa.serial) ||
-      !put32(soa.refresh) || !put32(soa.retry) || !put32(soa.expire) || !put32(soa.minimum)) {
+  if (!writeName(soa.mname) || !writeName(soa.rname) || !put32(soa.serial) || !put32(soa.refresh) ||
+      !put32(soa.retry) || !put32(soa.expire) || !put32(soa.minimum)) {
     rollback();
     return false;
   }

@@ -19,7 +19,9 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-bool isBlank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+bool isBlank(char c) {
+  return c == ' ' || c == '\t' || c == '\r';
+}
 
 // Splits the text into logical lines: a record's tokens, which parentheses may spread over
 // several physical lines.
@@ -113,7 +115,8 @@ bool isClass(std::string_view t) {
 }  // namespace
 
 Result<uint32_t> parseTtl(std::string_view text) {
-  if (text.empty() || text[0] < '0' || text[0] > '9') return makeError("bad TTL '" + std::string(text) + "'");
+  if (text.empty() || text[0] < '0' || text[0] > '9')
+    return makeError("bad TTL '" + std::string(text) + "'");
   uint64_t total = 0;
   uint64_t number = 0;
   bool digits = false;
@@ -127,12 +130,23 @@ Result<uint32_t> parseTtl(std::string_view text) {
     }
     uint64_t scale = 0;
     switch (lowerAscii(static_cast<uint8_t>(c))) {
-      case 's': scale = 1; break;
-      case 'm': scale = 60; break;
-      case 'h': scale = 3600; break;
-      case 'd': scale = 86400; break;
-      case 'w': scale = 604800; break;
-      default: return makeError("bad TTL '" + std::string(text) + "'");
+      case 's':
+        scale = 1;
+        break;
+      case 'm':
+        scale = 60;
+        break;
+      case 'h':
+        scale = 3600;
+        break;
+      case 'd':
+        scale = 86400;
+        break;
+      case 'w':
+        scale = 604800;
+        break;
+      default:
+        return makeError("bad TTL '" + std::string(text) + "'");
     }
     if (!digits) return makeError("bad TTL '" + std::string(text) + "'");
     total += number * scale;
@@ -155,11 +169,13 @@ uint16_t recordTypeFromText(std::string_view t) {
     uint16_t type;
   };
   static constexpr Known kKnown[] = {
-      {"A", kTypeA},       {"NS", kTypeNs},       {"CNAME", kTypeCname}, {"SOA", kTypeSoa},
-      {"PTR", kTypePtr},   {"MX", kTypeMx},       {"TXT", kTypeTxt},     {"AAAA", kTypeAaaa},
-      {"SRV", kTypeSrv},   {"DNAME", kTypeDname}, {"OPT", kTypeOpt},     {"RRSIG", kTypeRrsig},
-      {"HINFO", 13},       {"NAPTR", 35},         {"DS", 43},            {"NSEC", 47},
-      {"DNSKEY", 48},      {"SVCB", 64},          {"HTTPS", 65},         {"CAA", 257},
+      {"A", kTypeA},         {"NS", kTypeNs},     {"CNAME", kTypeCname},
+      {"SOA", kTypeSoa},     {"PTR", kTypePtr},   {"MX", kTypeMx},
+      {"TXT", kTypeTxt},     {"AAAA", kTypeAaaa}, {"SRV", kTypeSrv},
+      {"DNAME", kTypeDname}, {"OPT", kTypeOpt},   {"RRSIG", kTypeRrsig},
+      {"HINFO", 13},         {"NAPTR", 35},       {"DS", 43},
+      {"NSEC", 47},          {"DNSKEY", 48},      {"SVCB", 64},
+      {"HTTPS", 65},         {"CAA", 257},
   };
   for (const Known& k : kKnown) {
     if (iequals(t, k.name)) return k.type;
@@ -200,8 +216,7 @@ Result<std::string> unescapeCharacterString(std::string_view raw) {
   return out;
 }
 
-Result<void> readZoneFile(std::string_view text, std::string_view origin,
-                          const Name& initialOrigin,
+Result<void> readZoneFile(std::string_view text, std::string_view origin, const Name& initialOrigin,
                           const std::function<Result<void>(const ZoneRecord&)>& onRecord) {
   Scanner scanner(text);
   scanner.setOrigin(origin);
@@ -258,7 +273,8 @@ Result<void> readZoneFile(std::string_view text, std::string_view origin,
         ttl = *parsed;
         ++i;
       } else if (!sawClass && isClass(t)) {
-        if (!iequals(t, "IN")) return fail("class " + std::string(t) + " is not supported (IN only)");
+        if (!iequals(t, "IN"))
+          return fail("class " + std::string(t) + " is not supported (IN only)");
         sawClass = true;
         ++i;
       } else {

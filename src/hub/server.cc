@@ -424,9 +424,9 @@ struct HubServer::Impl {
   bool serveConsoleIndex(httplib::Response& res) const {
     std::ifstream in(options.consoleDir / "index.html", std::ios::binary);
     if (!in) return false;
-    std::string html((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string html((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     res.status = 200;
-    res.set_content(std::move(html), "text/html; charset=utf-8");
+    res.set_content(html, "text/html; charset=utf-8");
     return true;
   }
 

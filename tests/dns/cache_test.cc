@@ -17,7 +17,9 @@ using namespace testutil;  // NOLINT(google-build-using-namespace): test helpers
 constexpr int64_t kSecond = 1000000;
 constexpr int64_t kT0 = 1700000000LL * kSecond;
 
-Name name(std::string_view text) { return *Name::fromText(text); }
+Name name(std::string_view text) {
+  return *Name::fromText(text);
+}
 
 // An upstream answer for `qname` A: one A record per TTL, owners compressed to the question.
 Bytes positive(std::string_view qname, std::vector<uint32_t> ttls, uint16_t flags = 0x8180,
@@ -27,7 +29,8 @@ Bytes positive(std::string_view qname, std::vector<uint32_t> ttls, uint16_t flag
   put16(b, kTypeA);
   put16(b, kClassIn);
   uint8_t n = 1;
-  for (const uint32_t ttl : ttls) putRecord(b, pointer(12), kTypeA, kClassIn, ttl, Bytes{192, 0, 2, n++});
+  for (const uint32_t ttl : ttls)
+    putRecord(b, pointer(12), kTypeA, kClassIn, ttl, Bytes{192, 0, 2, n++});
   if (opt) putOpt(b, 4096, false);
   return b;
 }
@@ -69,8 +72,8 @@ Lookup lookup(Cache& c, std::string_view qname, int64_t now, uint16_t id = 0x111
 }
 
 uint32_t ttlAt(const Bytes& b, size_t offset) {
-  return (uint32_t{b[offset]} << 24) | (uint32_t{b[offset + 1]} << 16) | (uint32_t{b[offset + 2]} << 8) |
-         b[offset + 3];
+  return (uint32_t{b[offset]} << 24) | (uint32_t{b[offset + 1]} << 16) |
+         (uint32_t{b[offset + 2]} << 8) | b[offset + 3];
 }
 
 TEST(Cache, HitGivesClientIdAndSpellingAndAgedTtls) {
@@ -149,10 +152,10 @@ TEST(Cache, NegativeTtlIsCapped) {
 TEST(Cache, RefusesWhatMustNotBeCached) {
   Cache c;
   EXPECT_FALSE(insert(c, negative("nosoa.test", kRcodeNxDomain, 0, 0, false), kT0));
-  EXPECT_FALSE(insert(c, positive("tc.test", {60}, 0x8380), kT0));        // TC
-  EXPECT_FALSE(insert(c, positive("fail.test", {60}, 0x8182), kT0));      // SERVFAIL
-  EXPECT_FALSE(insert(c, positive("query.test", {60}, 0x0100), kT0));     // not a response
-  EXPECT_FALSE(insert(c, positive("zero.test", {0}), kT0));               // TTL 0
+  EXPECT_FALSE(insert(c, positive("tc.test", {60}, 0x8380), kT0));     // TC
+  EXPECT_FALSE(insert(c, positive("fail.test", {60}, 0x8182), kT0));   // SERVFAIL
+  EXPECT_FALSE(insert(c, positive("query.test", {60}, 0x0100), kT0));  // not a response
+  EXPECT_FALSE(insert(c, positive("zero.test", {0}), kT0));            // TTL 0
   // A referral: NOERROR, no answer, NS in authority and no SOA.
   Bytes referral = header(1, 0x8180, 1, 0, 1, 0);
   putBytes(referral, wireName("deleg.test"));

@@ -13,7 +13,9 @@ namespace mamori::dns::testutil {
 
 using Bytes = std::vector<uint8_t>;
 
-inline void put8(Bytes& b, int v) { b.push_back(static_cast<uint8_t>(v)); }
+inline void put8(Bytes& b, int v) {
+  b.push_back(static_cast<uint8_t>(v));
+}
 inline void put16(Bytes& b, uint32_t v) {
   b.push_back(static_cast<uint8_t>(v >> 8));
   b.push_back(static_cast<uint8_t>(v));
@@ -22,7 +24,9 @@ inline void put32(Bytes& b, uint32_t v) {
   put16(b, v >> 16);
   put16(b, v & 0xFFFF);
 }
-inline void putBytes(Bytes& b, std::span<const uint8_t> v) { b.insert(b.end(), v.begin(), v.end()); }
+inline void putBytes(Bytes& b, std::span<const uint8_t> v) {
+  b.insert(b.end(), v.begin(), v.end());
+}
 inline void putList(Bytes& b, std::initializer_list<int> v) {
   for (const int x : v) put8(b, x);
 }
@@ -65,7 +69,9 @@ inline void putRecord(Bytes& b, std::span<const uint8_t> owner, uint16_t type, u
   putBytes(b, rdata);
 }
 
-inline Bytes pointer(uint16_t offset) { return Bytes{static_cast<uint8_t>(0xC0 | (offset >> 8)), static_cast<uint8_t>(offset)}; }
+inline Bytes pointer(uint16_t offset) {
+  return Bytes{static_cast<uint8_t>(0xC0 | (offset >> 8)), static_cast<uint8_t>(offset)};
+}
 
 // OPT pseudo-record: root owner, type 41, class = payload size, TTL = ext rcode, version, flags.
 inline void putOpt(Bytes& b, uint16_t payload, bool dnssecOk, std::span<const uint8_t> options = {},

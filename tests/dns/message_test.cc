@@ -15,7 +15,9 @@ namespace {
 
 using namespace testutil;  // NOLINT(google-build-using-namespace): test helpers
 
-ParseError parse(const Bytes& b, Message& m) { return parseMessage(b, m); }
+ParseError parse(const Bytes& b, Message& m) {
+  return parseMessage(b, m);
+}
 
 std::string nameAt(const Message& m, size_t offset) {
   Name n;
@@ -110,7 +112,6 @@ TEST(Message, PointerLoopsAreRefused) {
   put16(self, 1);
   put16(self, 1);
   EXPECT_EQ(parse(self, m), ParseError::kForwardPointer);
-
 }
 
 TEST(Message, ForwardPointerAndPointerIntoHeader) {

@@ -13,7 +13,9 @@ namespace {
 using testutil::Bytes;
 using testutil::wireName;
 
-Bytes wireOf(const Name& n) { return Bytes(n.wire().begin(), n.wire().end()); }
+Bytes wireOf(const Name& n) {
+  return Bytes(n.wire().begin(), n.wire().end());
+}
 
 Name parse(std::string_view text, const Name* origin = nullptr) {
   auto r = Name::fromText(text, origin);
@@ -70,7 +72,8 @@ TEST(Name, TextErrors) {
   ASSERT_FALSE(tooLong.ok());
   EXPECT_NE(tooLong.error().message.find("63"), std::string::npos);
   // 3 x 63-byte labels + one 61-byte label: 3*64 + 62 + 1 = 255 bytes, the maximum.
-  const std::string max = label63 + "." + label63 + "." + label63 + "." + std::string(61, 'y') + ".";
+  const std::string max =
+      label63 + "." + label63 + "." + label63 + "." + std::string(61, 'y') + ".";
   const auto atMax = Name::fromText(max);
   ASSERT_TRUE(atMax.ok());
   EXPECT_EQ(atMax->wireLength(), 255u);
@@ -117,9 +120,9 @@ TEST(Name, FromWire) {
   ASSERT_TRUE(n.ok());
   EXPECT_EQ(n->toText(), "mail.example.");
   EXPECT_FALSE(Name::fromWire(Bytes{}).ok());
-  EXPECT_FALSE(Name::fromWire(Bytes{3, 'a', 'b'}).ok());       // runs past the end
-  EXPECT_FALSE(Name::fromWire(Bytes{0xC0, 0x0C}).ok());        // a pointer
-  EXPECT_FALSE(Name::fromWire(Bytes{1, 'a', 0, 0}).ok());      // bytes after the root
+  EXPECT_FALSE(Name::fromWire(Bytes{3, 'a', 'b'}).ok());   // runs past the end
+  EXPECT_FALSE(Name::fromWire(Bytes{0xC0, 0x0C}).ok());    // a pointer
+  EXPECT_FALSE(Name::fromWire(Bytes{1, 'a', 0, 0}).ok());  // bytes after the root
 }
 
 TEST(Name, AppendLabelRefusesBadLabels) {

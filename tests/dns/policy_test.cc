@@ -10,7 +10,9 @@
 namespace mamori::dns {
 namespace {
 
-Name name(std::string_view text) { return *Name::fromText(text); }
+Name name(std::string_view text) {
+  return *Name::fromText(text);
+}
 
 Policy buildRpz(std::string_view text) {
   PolicyBuilder b;
@@ -89,8 +91,9 @@ TEST(Policy, EveryRpzAction) {
   EXPECT_EQ(sink.localData->records[1].rdata[0], 0x20);
   EXPECT_EQ(sink.localData->records[1].rdata[15], 0x01);
   const std::string txt = std::string("\x11") + "blocked by policy" + "\x0e" + "see \"intranet\"";
-  EXPECT_EQ(std::string(sink.localData->records[2].rdata.begin(), sink.localData->records[2].rdata.end()),
-            txt);
+  EXPECT_EQ(
+      std::string(sink.localData->records[2].rdata.begin(), sink.localData->records[2].rdata.end()),
+      txt);
   EXPECT_EQ(sink.triggerText(name("SINK.Example.COM.")), "sink.example.com.");
 
   ASSERT_EQ(p.sources().size(), 1u);
@@ -129,11 +132,11 @@ $ORIGIN rpz.
 a.b.example.com CNAME rpz-drop.
 *.a.b.example.com CNAME rpz-tcp-only.
 )");
-  EXPECT_EQ(actionFor(p, "a.b.example.com."), PolicyAction::kDrop);          // exact
-  EXPECT_EQ(actionFor(p, "x.a.b.example.com."), PolicyAction::kTcpOnly);     // *.a.b
-  EXPECT_EQ(actionFor(p, "y.x.a.b.example.com."), PolicyAction::kTcpOnly);   // *.a.b, deeper
-  EXPECT_EQ(actionFor(p, "c.b.example.com."), PolicyAction::kNodata);        // *.b
-  EXPECT_EQ(actionFor(p, "b.example.com."), PolicyAction::kNxdomain);        // *.example.com
+  EXPECT_EQ(actionFor(p, "a.b.example.com."), PolicyAction::kDrop);         // exact
+  EXPECT_EQ(actionFor(p, "x.a.b.example.com."), PolicyAction::kTcpOnly);    // *.a.b
+  EXPECT_EQ(actionFor(p, "y.x.a.b.example.com."), PolicyAction::kTcpOnly);  // *.a.b, deeper
+  EXPECT_EQ(actionFor(p, "c.b.example.com."), PolicyAction::kNodata);       // *.b
+  EXPECT_EQ(actionFor(p, "b.example.com."), PolicyAction::kNxdomain);       // *.example.com
   EXPECT_EQ(actionFor(p, "example.com."), PolicyAction::kNone);
   const PolicyMatch m = p.matchQname(name("y.x.a.b.example.com."));
   EXPECT_EQ(m.wildcardLabels, 4);
@@ -149,13 +152,19 @@ TEST(Policy, RootWildcardMatchesEverything) {
 
 TEST(Policy, SourcesInOrderAndAllowlistsFirst) {
   PolicyBuilder b;
-  ASSERT_TRUE(b.addRpzText("first", "$TTL 60\n$ORIGIN r1.\n*.example.com CNAME rpz-drop.\n", "r1").ok());
-  ASSERT_TRUE(b.addRpzText("second", "$TTL 60\n$ORIGIN r2.\nwww.example.com CNAME .\n"
-                                     "only.second.test CNAME .\n", "r2").ok());
+  ASSERT_TRUE(
+      b.addRpzText("first", "$TTL 60\n$ORIGIN r1.\n*.example.com CNAME rpz-drop.\n", "r1").ok());
+  ASSERT_TRUE(b.addRpzText("second",
+                           "$TTL 60\n$ORIGIN r2.\nwww.example.com CNAME .\n"
+                           "only.second.test CNAME .\n",
+                           "r2")
+                  .ok());
   ASSERT_TRUE(b.addDomainListText("feed", "good.example.com\nonly.feed.test\n", "feed.txt",
-                                  PolicyAction::kNodata).ok());
-  ASSERT_TRUE(b.addDomainListText("allow", "# ours\ngood.example.com\n*.trusted.test\n", "allow.txt",
-                                  PolicyAction::kAllow).ok());
+                                  PolicyAction::kNodata)
+                  .ok());
+  ASSERT_TRUE(b.addDomainListText("allow", "# ours\ngood.example.com\n*.trusted.test\n",
+                                  "allow.txt", PolicyAction::kAllow)
+                  .ok());
   const Policy p = b.build();
   // The first source's wildcard beats the second source's exact trigger: source order first.
   const PolicyMatch www = p.matchQname(name("www.example.com."));
@@ -185,7 +194,8 @@ phish.test
 )",
                                      "list.txt", PolicyAction::kNxdomain, false, 120);
   ASSERT_TRUE(r.ok()) << r.error().message;
-  ASSERT_TRUE(b.addDomainListText("subs", "whole.test\n", "subs.txt", PolicyAction::kDrop, true).ok());
+  ASSERT_TRUE(
+      b.addDomainListText("subs", "whole.test\n", "subs.txt", PolicyAction::kDrop, true).ok());
   const Policy p = b.build();
   EXPECT_EQ(actionFor(p, "evil.example."), PolicyAction::kNxdomain);
   EXPECT_EQ(actionFor(p, "www.evil.example."), PolicyAction::kNone);  // exact only
@@ -226,9 +236,7 @@ $ORIGIN rpz.
 )");
   ASSERT_TRUE(p.hasResponseIpTriggers());
   EXPECT_EQ(p.ipTriggerCount(), 6u);
-  const auto at = [&](std::string_view ip) {
-    return p.matchResponseIp(*IpAddress::parse(ip));
-  };
+  const auto at = [&](std::string_view ip) { return p.matchResponseIp(*IpAddress::parse(ip)); };
   EXPECT_EQ(at("192.0.2.9").action, PolicyAction::kNxdomain);
   EXPECT_EQ(at("192.0.2.9").prefix.toString(), "192.0.2.0/24");
   EXPECT_EQ(at("192.0.2.9").trigger, TriggerKind::kResponseIp);
@@ -250,7 +258,8 @@ $ORIGIN rpz.
 
 TEST(Policy, ResponseIpSourceOrder) {
   PolicyBuilder b;
-  ASSERT_TRUE(b.addRpzText("a", "$TTL 60\n$ORIGIN a.\n8.0.0.0.10.rpz-ip CNAME rpz-drop.\n", "a").ok());
+  ASSERT_TRUE(
+      b.addRpzText("a", "$TTL 60\n$ORIGIN a.\n8.0.0.0.10.rpz-ip CNAME rpz-drop.\n", "a").ok());
   ASSERT_TRUE(b.addRpzText("b", "$TTL 60\n$ORIGIN b.\n32.1.0.0.10.rpz-ip CNAME .\n", "b").ok());
   const Policy p = b.build();
   // The first source wins even though the second has the longer prefix.
@@ -277,8 +286,9 @@ TEST(Policy, RpzErrorsNameFileAndLine) {
             "test.rpz:4: x.test.rpz. has a CNAME and other records");
   EXPECT_EQ(rpzError("$TTL 60\n$ORIGIN rpz.\nx.test A 192.0.2.1\nx.test CNAME .\n"),
             "test.rpz:4: x.test.rpz. has a CNAME and other records (or two CNAMEs)");
-  EXPECT_EQ(rpzError("$TTL 60\n$ORIGIN rpz.\nx.test MX 10 mail.test.\n"),
-            "test.rpz:3: record type MX is not supported in a policy zone (CNAME, A, AAAA and TXT are)");
+  EXPECT_EQ(
+      rpzError("$TTL 60\n$ORIGIN rpz.\nx.test MX 10 mail.test.\n"),
+      "test.rpz:3: record type MX is not supported in a policy zone (CNAME, A, AAAA and TXT are)");
   EXPECT_EQ(rpzError("$TTL 60\n$ORIGIN rpz.\nx.test A 2001:db8::1\n"),
             "test.rpz:3: bad A address '2001:db8::1'");
   EXPECT_EQ(rpzError("$ORIGIN rpz.\nx.test CNAME .\n"),
@@ -310,8 +320,9 @@ TEST(Policy, RpzErrorsNameFileAndLine) {
 }
 
 TEST(Policy, TtlSyntax) {
-  const Policy p = buildRpz("$TTL 1h30m\n$ORIGIN rpz.\na.test CNAME .\nb.test 2d IN CNAME .\n"
-                            "c.test IN 45 CNAME .\n");
+  const Policy p = buildRpz(
+      "$TTL 1h30m\n$ORIGIN rpz.\na.test CNAME .\nb.test 2d IN CNAME .\n"
+      "c.test IN 45 CNAME .\n");
   EXPECT_EQ(p.matchQname(name("a.test.")).ttl, 5400u);
   EXPECT_EQ(p.matchQname(name("b.test.")).ttl, 172800u);
   EXPECT_EQ(p.matchQname(name("c.test.")).ttl, 45u);
@@ -344,8 +355,8 @@ TEST(Policy, LoadsFilesAndNeverHalfApplies) {
   PolicySourceSpec broken{"broken", dir / "broken.txt", PolicyFormat::kDomainList};
   const auto bad = Policy::load({rpz, broken});
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.error().message, (dir / "broken.txt").string() +
-                                     ":2: more than one name on the line ('not fine.test')");
+  EXPECT_EQ(bad.error().message,
+            (dir / "broken.txt").string() + ":2: more than one name on the line ('not fine.test')");
   const auto missing = Policy::load({PolicySourceSpec{"gone", dir / "nope.rpz"}});
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.error().message.find("nope.rpz"), std::string::npos);

@@ -11,7 +11,9 @@ namespace {
 
 using namespace testutil;  // NOLINT(google-build-using-namespace): test helpers
 
-Name name(std::string_view text) { return *Name::fromText(text); }
+Name name(std::string_view text) {
+  return *Name::fromText(text);
+}
 
 Message parsed(const Bytes& b) {
   Message m;
@@ -19,7 +21,9 @@ Message parsed(const Bytes& b) {
   return m;
 }
 
-Bytes asBytes(std::span<const uint8_t> s) { return Bytes(s.begin(), s.end()); }
+Bytes asBytes(std::span<const uint8_t> s) {
+  return Bytes(s.begin(), s.end());
+}
 
 TEST(MessageWriter, CompressesNamesAgainstEarlierOnes) {
   const Bytes q = query("www.example.com", kTypeA);
@@ -126,7 +130,8 @@ TEST(MessageWriter, NegativeResponseCarriesTheSoa) {
   putBytes(want, wireName("bad.test"));  // "test" at 12 + 4 = 16
   put16(want, kTypeA);
   put16(want, kClassIn);
-  Bytes rdata = {2, 'n', 's', 0xC0, 16, 10, 'h', 'o', 's', 't', 'm', 'a', 's', 't', 'e', 'r', 0xC0, 16};
+  Bytes rdata = {2,   'n', 's', 0xC0, 16,  10,  'h', 'o',  's',
+                 't', 'm', 'a', 's',  't', 'e', 'r', 0xC0, 16};
   for (const uint32_t v : {1u, 3600u, 600u, 86400u, 60u}) put32(rdata, v);
   putRecord(want, pointer(16), kTypeSoa, kClassIn, 60, rdata);
   EXPECT_EQ(Bytes(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n)), want);
@@ -182,8 +187,10 @@ TEST(MessageWriter, RefusesOutOfOrderSections) {
   std::array<uint8_t, 512> buf{};
   MessageWriter w(buf, 512);
   ASSERT_TRUE(beginResponse(w, m, kRcodeNoError, ResponseOptions{}));
-  ASSERT_TRUE(w.addRecord(Section::kAuthority, m.question.name, kTypeA, kClassIn, 1, Bytes{1, 1, 1, 1}));
-  EXPECT_FALSE(w.addRecord(Section::kAnswer, m.question.name, kTypeA, kClassIn, 1, Bytes{1, 1, 1, 1}));
+  ASSERT_TRUE(
+      w.addRecord(Section::kAuthority, m.question.name, kTypeA, kClassIn, 1, Bytes{1, 1, 1, 1}));
+  EXPECT_FALSE(
+      w.addRecord(Section::kAnswer, m.question.name, kTypeA, kClassIn, 1, Bytes{1, 1, 1, 1}));
   EXPECT_FALSE(w.addQuestion(m.question.name, kTypeA, kClassIn));
   EXPECT_EQ(w.count(Section::kAnswer), 0);
   EXPECT_EQ(w.count(Section::kAuthority), 1);
@@ -241,7 +248,8 @@ TEST(FitResponse, ReplacesTheOptWhenEverythingFits) {
   const Message plain = parsed(query("example.org", kTypeA));
   const size_t m = fitResponse(again, againLength, plain, 512);
   EXPECT_EQ(m, againLength - 11);
-  const Message noOpt = parsed(Bytes(again.begin(), again.begin() + static_cast<std::ptrdiff_t>(m)));
+  const Message noOpt =
+      parsed(Bytes(again.begin(), again.begin() + static_cast<std::ptrdiff_t>(m)));
   EXPECT_FALSE(noOpt.edns.present);
   EXPECT_EQ(noOpt.header.arcount, 0);
 }

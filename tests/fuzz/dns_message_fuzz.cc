@@ -69,8 +69,8 @@ void checkParsed(const Message& m, std::span<const uint8_t> input) {
   static Cache cache(CacheOptions{size_t{1} << 20, 4, 0, 86400, 3600});
   static std::vector<uint8_t> hitBuffer(kMaxMessage);
   if (m.hasQuestion && cache.insert(m, false, 0)) {
-    const auto hit = cache.lookup(m.question.name, m.question.type, m.question.qclass, false, 7, 0,
-                                  hitBuffer);
+    const auto hit =
+        cache.lookup(m.question.name, m.question.type, m.question.qclass, false, 7, 0, hitBuffer);
     require(hit.has_value());
     require(parses(std::span<const uint8_t>(hitBuffer.data(), hit->length)));
   }

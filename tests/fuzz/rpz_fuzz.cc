@@ -21,7 +21,8 @@ void probe(const Policy& policy, std::string_view text) {
   size_t pos = 0;
   while (pos < text.size()) {
     const size_t end = text.find_first_of(" \t\r\n", pos);
-    const std::string_view token = text.substr(pos, end == std::string_view::npos ? text.npos : end - pos);
+    const std::string_view token =
+        text.substr(pos, end == std::string_view::npos ? text.npos : end - pos);
     pos = end == std::string_view::npos ? text.size() : end + 1;
     const auto name = Name::fromText(token);
     if (!name.ok()) continue;

@@ -29,9 +29,9 @@ namespace mamori::dns {
 struct CacheOptions {
   size_t maxBytes = size_t{64} << 20;  // entries, keys and bookkeeping
   size_t shards = 16;
-  uint32_t minTtl = 0;                 // TTLs below are raised to it (0: unchanged)
-  uint32_t maxTtl = 86400;             // TTLs above are lowered to it (RFC 8767 suggests 1 day)
-  uint32_t maxNegativeTtl = 3600;      // RFC 2308 5: 1-3 hours is reasonable
+  uint32_t minTtl = 0;             // TTLs below are raised to it (0: unchanged)
+  uint32_t maxTtl = 86400;         // TTLs above are lowered to it (RFC 8767 suggests 1 day)
+  uint32_t maxNegativeTtl = 3600;  // RFC 2308 5: 1-3 hours is reasonable
 };
 
 struct CacheHit {
@@ -62,9 +62,8 @@ class Cache {
   // `qname` spells it, and every TTL reduced by the whole seconds since insertion. The response
   // carries no OPT record: finish it with fitResponse(). nullopt on a miss, an expired entry
   // (then removed) or an `out` too small.
-  std::optional<CacheHit> lookup(const Name& qname, uint16_t qtype, uint16_t qclass,
-                                 bool dnssecOk, uint16_t id, int64_t nowMicros,
-                                 std::span<uint8_t> out);
+  std::optional<CacheHit> lookup(const Name& qname, uint16_t qtype, uint16_t qclass, bool dnssecOk,
+                                 uint16_t id, int64_t nowMicros, std::span<uint8_t> out);
 
   CacheStats stats() const;
   void clear();

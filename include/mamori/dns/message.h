@@ -50,7 +50,7 @@ inline constexpr uint16_t kRcodeBadVers = 16;
 
 inline constexpr uint8_t kOpcodeQuery = 0;
 inline constexpr size_t kHeaderSize = 12;
-inline constexpr size_t kMaxMessage = 65535;  // the TCP length prefix bounds every message
+inline constexpr size_t kMaxMessage = 65535;   // the TCP length prefix bounds every message
 inline constexpr size_t kMinUdpPayload = 512;  // RFC 6891 6.2.5: smaller advertised sizes mean 512
 
 struct Header {
@@ -76,8 +76,8 @@ struct Record {
   uint32_t ttl = 0;
   uint16_t type = 0;
   uint16_t rclass = 0;
-  uint16_t offset = 0;       // first byte of the owner name
-  uint16_t ttlOffset = 0;    // the 4 TTL bytes (patched by the cache)
+  uint16_t offset = 0;     // first byte of the owner name
+  uint16_t ttlOffset = 0;  // the 4 TTL bytes (patched by the cache)
   uint16_t rdataOffset = 0;
   uint16_t rdataLength = 0;
   Section section = Section::kAnswer;
@@ -88,13 +88,13 @@ struct Record {
 // The OPT pseudo-record (RFC 6891 6.1), decoded. Options stay raw (a view into the message).
 struct Edns {
   bool present = false;
-  bool dnssecOk = false;        // DO bit (RFC 3225)
-  uint8_t version = 0;          // anything but 0 is answered BADVERS
-  uint8_t extendedRcode = 0;    // upper 8 bits of the 12-bit RCODE
-  uint16_t udpPayloadSize = 0;  // as advertised; see effectiveUdpSize()
-  uint16_t flags = 0;           // all 16 flag bits (DO is 0x8000)
-  uint16_t recordOffset = 0;    // the OPT RR's first byte in the message
-  uint16_t recordEnd = 0;       // one past its last byte
+  bool dnssecOk = false;             // DO bit (RFC 3225)
+  uint8_t version = 0;               // anything but 0 is answered BADVERS
+  uint8_t extendedRcode = 0;         // upper 8 bits of the 12-bit RCODE
+  uint16_t udpPayloadSize = 0;       // as advertised; see effectiveUdpSize()
+  uint16_t flags = 0;                // all 16 flag bits (DO is 0x8000)
+  uint16_t recordOffset = 0;         // the OPT RR's first byte in the message
+  uint16_t recordEnd = 0;            // one past its last byte
   std::span<const uint8_t> options;  // raw option TLVs, validated to be well formed
 
   // The UDP payload size the requester can take: advertised sizes below 512 count as 512 and
@@ -108,26 +108,26 @@ struct Edns {
 // answer). Names are stable: they are counter labels.
 enum class ParseError : uint8_t {
   kNone,
-  kTooLong,               // over 65535 bytes
-  kTruncatedHeader,       // under 12 bytes: nothing to answer, drop
-  kTooManyQuestions,      // QDCOUNT over 1 (no server answers several)
-  kCountsExceedMessage,   // the section counts need more bytes than the message has
-  kTruncatedName,         // a name runs past the end of the message
-  kBadLabelType,          // label type 0x40 / 0x80 (RFC 6891 deprecated them)
-  kNameTooLong,           // over 255 bytes once decompressed
-  kForwardPointer,        // a compression pointer to itself or later in the message
-  kPointerLoop,           // a pointer that would revisit bytes already read for this name
-  kPointerIntoHeader,     // a pointer into the 12-byte header
-  kBadPointer,            // a pointer to a byte where no earlier name has a label
+  kTooLong,              // over 65535 bytes
+  kTruncatedHeader,      // under 12 bytes: nothing to answer, drop
+  kTooManyQuestions,     // QDCOUNT over 1 (no server answers several)
+  kCountsExceedMessage,  // the section counts need more bytes than the message has
+  kTruncatedName,        // a name runs past the end of the message
+  kBadLabelType,         // label type 0x40 / 0x80 (RFC 6891 deprecated them)
+  kNameTooLong,          // over 255 bytes once decompressed
+  kForwardPointer,       // a compression pointer to itself or later in the message
+  kPointerLoop,          // a pointer that would revisit bytes already read for this name
+  kPointerIntoHeader,    // a pointer into the 12-byte header
+  kBadPointer,           // a pointer to a byte where no earlier name has a label
   kTruncatedQuestion,
-  kTruncatedRecord,       // fixed fields of a record missing
-  kRdataOverrun,          // RDLENGTH past the end of the message
-  kBadRdata,              // rdata of a known type with the wrong shape (A not 4 bytes, ...)
-  kOptNotRoot,            // OPT owner name not the root
+  kTruncatedRecord,  // fixed fields of a record missing
+  kRdataOverrun,     // RDLENGTH past the end of the message
+  kBadRdata,         // rdata of a known type with the wrong shape (A not 4 bytes, ...)
+  kOptNotRoot,       // OPT owner name not the root
   kOptNotInAdditional,
-  kMultipleOpt,           // RFC 6891 6.1.1
-  kBadEdnsOptions,        // option TLVs that do not add up to the rdata
-  kTrailingBytes,         // bytes after the last record the counts announce
+  kMultipleOpt,     // RFC 6891 6.1.1
+  kBadEdnsOptions,  // option TLVs that do not add up to the rdata
+  kTrailingBytes,   // bytes after the last record the counts announce
 };
 
 std::string_view parseErrorName(ParseError error);     // "dns_pointer_loop", ...

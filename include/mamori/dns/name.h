@@ -71,7 +71,9 @@ class Name {
            std::equal(wire_.begin(), wire_.begin() + length_, other.wire_.begin());
   }
   // DNS name equality: case-insensitive.
-  friend bool operator==(const Name& a, const Name& b) { return wireNamesEqual(a.wire(), b.wire()); }
+  friend bool operator==(const Name& a, const Name& b) {
+    return wireNamesEqual(a.wire(), b.wire());
+  }
 
   // Building blocks for parsers: start from the root and append labels left to right. Returns
   // false (and leaves the name unchanged) if the label is empty, over 63 bytes, or the name would
@@ -87,7 +89,7 @@ class Name {
 
  private:
   std::array<uint8_t, kMaxNameWire> wire_{};  // wire_[0] == 0: the root
-  uint8_t length_ = 1;  // bytes in use, root byte included
+  uint8_t length_ = 1;                        // bytes in use, root byte included
   uint8_t labels_ = 0;
 };
 

@@ -87,7 +87,7 @@ struct PolicyMatch {
   uint8_t wildcardLabels = 0;  // kWildcard: labels of the parent ("*.example.com" -> 2)
   uint32_t ttl = 0;            // of the policy record (negative answers use it for their SOA)
   const LocalData* localData = nullptr;  // kLocalData only; owned by the Policy
-  IpPrefix prefix;             // kResponseIp: the listed prefix that matched
+  IpPrefix prefix;                       // kResponseIp: the listed prefix that matched
 
   bool matched() const { return action != PolicyAction::kNone; }
   // The trigger as text for hit records: "bad.example.", "*.example.", "192.0.2.0/24".
@@ -105,7 +105,7 @@ struct PolicySourceInfo {
   size_t ipTriggers = 0;
   size_t skippedTriggers = 0;  // rpz-nsdname, rpz-nsip, rpz-client-ip: not implemented
   bool hasSoa = false;
-  Name soaOwner;               // the zone's SOA, for negative answers (the zone apex otherwise)
+  Name soaOwner;  // the zone's SOA, for negative answers (the zone apex otherwise)
   SoaData soa;
   uint32_t soaTtl = 0;
 };

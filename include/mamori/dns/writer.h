@@ -105,7 +105,8 @@ size_t responseLimit(const Message& query, bool tcp, size_t serverMax);
 // EDNS. Finish with finishResponse(). False if the question does not fit (never at 512 bytes).
 bool beginResponse(MessageWriter& w, const Message& query, uint16_t rcode,
                    const ResponseOptions& options);
-// Adds the OPT record (when the query had one) carrying `rcode`'s upper bits and the query's DO bit.
+// Adds the OPT record (when the query had one) carrying `rcode`'s upper bits and the query's DO
+// bit.
 bool finishResponse(MessageWriter& w, const Message& query, uint16_t rcode,
                     const ResponseOptions& options);
 

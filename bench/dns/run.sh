@@ -1,0 +1,314 @@
+#!/usr/bin/env bash
+# Protective DNS benchmark: mamori dns, Unbound and dnsdist, each forwarding to the same local
+# authoritative server (NSD) with the same blocklist, measured with dnsperf on loopback.
+#
+#   bench/dns/run.sh [--small] [--threads N] [--duration SECONDS] [--rounds N] [--mamori PATH]
+#
+# Query mix: 90% names that resolve (1,000 names in the NSD zone, cached after a warm-up run) and
+# 10% names from the blocklist (1,000,000 domains; --small: 100,000 and shorter runs, < 3 min).
+# Each list entry blocks the domain and its subdomains in all three servers:
+#   mamori   --list FILE (NXDOMAIN)
+#   Unbound  local-zone: "NAME." always_nxdomain   (one per domain, in an include file)
+#   dnsdist  one SuffixMatchNode with every domain + SuffixMatchNodeRule -> RCodeAction(NXDOMAIN)
+#            (dnsdist's fastest suffix matcher in 1.7; a DNSNameSet is exact-match only)
+# Every server gets the same number of threads (--threads, default: half the cores, the other
+# half being dnsperf's) and a cache (mamori and Unbound their own; dnsdist its packet cache).
+# Each is measured --rounds times (default 3 x 10 s; --small 1 x 8 s) and its best round kept,
+# with the CPU time the server used in that round (utime + stime from /proc/PID/stat): queries per
+# CPU-second stays meaningful when other work shares the machine and QPS does not.
+# Memory: VmRSS after the load; memory per blocked domain = (RSS with the list - RSS of the same
+# server with an empty list after the same load) / N.
+# Needs: nsd unbound dnsdist dnsperf python3 (scripts/setup.sh --test). Loopback ports 127.0.0.1
+# 25400-25499 (override with BENCH_DNS_PORT_BASE). Output: a table on stdout and
+# $WORK/results.json.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+small=0
+# Half the cores each for the servers and for dnsperf: on a small machine a server with as many
+# threads as cores only fights the load generator for them.
+threads=$(( $(nproc) / 2 ))
+[ "$threads" -ge 1 ] || threads=1
+duration=10
+rounds=3
+mamori=build/mamori
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --small) small=1 ;;
+    --threads) threads="$2"; shift ;;
+    --duration) duration="$2"; shift ;;
+    --rounds) rounds="$2"; shift ;;
+    --mamori) mamori="$2"; shift ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown option '$1'" >&2; exit 2 ;;
+  esac
+  shift
+done
+blocked=1000000
+warmup=3
+if [ "$small" = 1 ]; then
+  blocked=100000
+  duration=8
+  warmup=2
+  rounds=1
+fi
+for tool in nsd unbound dnsdist dnsperf python3; do
+  command -v "$tool" >/dev/null || { echo "run.sh: $tool not found (scripts/setup.sh --test)" >&2; exit 1; }
+done
+[ -x "$mamori" ] || { echo "run.sh: $mamori not built (cmake --build build)" >&2; exit 1; }
+mamori=$(realpath "$mamori")
+
+base=${BENCH_DNS_PORT_BASE:-25400}
+auth_port=$base
+server_port=$((base + 1))
+console_port=$((base + 2))
+WORK=${BENCH_DNS_DIR:-/tmp/mamori-bench-dns}
+rm -rf "$WORK"
+mkdir -p "$WORK"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+echo "== generating $blocked blocked domains, the zone and the queries in $WORK"
+python3 - "$WORK" "$blocked" <<'EOF'
+import random, sys
+work, n = sys.argv[1], int(sys.argv[2])
+rng = random.Random(20261126)
+alpha = "abcdefghijklmnopqrstuvwxyz0123456789"
+tlds = ["com", "net", "org", "info", "xyz", "top", "ru", "cn", "io", "biz"]
+seen = set()
+blocked = []
+while len(blocked) < n:
+    label = "".join(rng.choice(alpha) for _ in range(rng.randint(6, 14)))
+    parts = [label]
+    if rng.random() < 0.3:
+        parts.append("".join(rng.choice(alpha) for _ in range(rng.randint(4, 10))))
+    name = ".".join(parts + [rng.choice(tlds)])
+    if name not in seen:
+        seen.add(name)
+        blocked.append(name)
+with open(f"{work}/blocklist.txt", "w") as f:
+    f.write("\n".join(blocked) + "\n")
+open(f"{work}/empty.txt", "w").close()
+with open(f"{work}/unbound-blocklist.conf", "w") as f:
+    for name in blocked:
+        f.write(f'local-zone: "{name}." always_nxdomain\n')
+allowed = [f"host{i}.bench.example" for i in range(1000)]
+with open(f"{work}/bench.example.zone", "w") as f:
+    f.write("$ORIGIN bench.example.\n$TTL 86400\n")
+    f.write("@ IN SOA ns.bench.example. admin.bench.example. 1 3600 600 86400 3600\n")
+    f.write("@ IN NS ns.bench.example.\nns IN A 192.0.2.1\n")
+    for i in range(1000):
+        f.write(f"host{i} IN A 192.0.2.{i % 250 + 2}\n")
+with open(f"{work}/warmup.txt", "w") as f:
+    for name in allowed:
+        f.write(f"{name} A\n")
+with open(f"{work}/queries.txt", "w") as f:
+    for i in range(200000):
+        if rng.random() < 0.10:
+            f.write(f"{rng.choice(blocked)} A\n")
+        else:
+            f.write(f"{rng.choice(allowed)} A\n")
+EOF
+
+cat > "$WORK/nsd.conf" <<EOF
+server:
+  ip-address: 127.0.0.1
+  port: $auth_port
+  username: ""
+  chroot: ""
+  zonesdir: "$WORK"
+  database: ""
+  pidfile: "$WORK/nsd.pid"
+  xfrdfile: "$WORK/xfrd.state"
+  zonelistfile: "$WORK/zone.list"
+  logfile: "$WORK/nsd.log"
+  server-count: 1
+remote-control:
+  control-enable: no
+zone:
+  name: bench.example
+  zonefile: bench.example.zone
+EOF
+nsd -d -c "$WORK/nsd.conf" >"$WORK/nsd.out" 2>&1 &
+pids+=($!)
+nsd_pid=$!
+
+wait_ready() {  # port, seconds
+  for _ in $(seq 1 $(($2 * 10))); do
+    # An answer, not dig's "connection refused" (which +short prints on stdout too).
+    if dig @127.0.0.1 -p "$1" +tries=1 +time=1 +short host1.bench.example A 2>/dev/null | grep -q '^192\.0\.2\.'; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  return 1
+}
+wait_ready "$auth_port" 10 || { echo "run.sh: nsd did not start" >&2; cat "$WORK/nsd.out" "$WORK/nsd.log" >&2; exit 1; }
+
+write_unbound_conf() {  # list-include
+  cat > "$WORK/unbound.conf" <<EOF
+server:
+  interface: 127.0.0.1@$server_port
+  port: $server_port
+  num-threads: $threads
+  so-reuseport: yes
+  username: ""
+  chroot: ""
+  directory: "$WORK"
+  pidfile: "$WORK/unbound.pid"
+  use-syslog: no
+  logfile: "$WORK/unbound.log"
+  verbosity: 0
+  do-not-query-localhost: no
+  module-config: "iterator"
+  access-control: 127.0.0.0/8 allow
+  msg-cache-size: 64m
+  rrset-cache-size: 64m
+  num-queries-per-thread: 4096
+  outgoing-range: 8192
+  include: "$1"
+forward-zone:
+  name: "."
+  forward-addr: 127.0.0.1@$auth_port
+EOF
+}
+
+write_dnsdist_conf() {  # list file
+  {
+    echo "setLocal('127.0.0.1:$server_port', {reusePort=true})"
+    for _ in $(seq 2 "$threads"); do echo "addLocal('127.0.0.1:$server_port', {reusePort=true})"; done
+    cat <<EOF
+controlSocket('127.0.0.1:$console_port')
+newServer({address='127.0.0.1:$auth_port', checkName='host1.bench.example.'})
+pc = newPacketCache(1000000, {maxTTL=86400})
+getPool(''):setCache(pc)
+setSecurityPollSuffix('')
+smn = newSuffixMatchNode()
+for line in io.lines('$1') do
+  if line ~= '' then smn:add(newDNSName(line)) end
+end
+addAction(SuffixMatchNodeRule(smn, true), RCodeAction(DNSRCode.NXDOMAIN))
+EOF
+  } > "$WORK/dnsdist.conf"
+}
+
+# Starts one contender with the list; sets server_pid.
+start_server() {  # name list
+  local name=$1 list=$2
+  case "$name" in
+    mamori)
+      "$mamori" dns --listen "127.0.0.1:$server_port" --upstream "127.0.0.1:$auth_port" \
+        --list "blocklist=$list" --threads "$threads" --quiet >"$WORK/$name.out" 2>&1 &
+      ;;
+    unbound)
+      local include="$WORK/unbound-blocklist.conf"
+      [ "$list" = "$WORK/empty.txt" ] && include="$WORK/empty.txt"
+      write_unbound_conf "$include"
+      unbound -d -c "$WORK/unbound.conf" >"$WORK/$name.out" 2>&1 &
+      ;;
+    dnsdist)
+      write_dnsdist_conf "$list"
+      dnsdist --supervised --disable-syslog -C "$WORK/dnsdist.conf" >"$WORK/$name.out" 2>&1 &
+      ;;
+  esac
+  server_pid=$!
+  pids+=("$server_pid")
+  local start=$(date +%s.%N)
+  if ! wait_ready "$server_port" 180; then
+    echo "run.sh: $name did not start" >&2
+    cat "$WORK/$name.out" >&2
+    exit 1
+  fi
+  load_seconds=$(python3 -c "import time; print(f'{time.time() - $start:.1f}')")
+}
+
+stop_server() {
+  kill "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  sleep 0.5
+}
+
+rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+
+# dnsperf: -c clients, -q outstanding; one dnsperf thread so that the client takes one core's
+# share at most, like the servers' own threads.
+perf() {  # file seconds
+  dnsperf -s 127.0.0.1 -p "$server_port" -d "$1" -l "$2" -c 20 -q 200 -T 1 -t 2 2>&1
+}
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+declare -A qps lat lost rss rss0 loadtime qcpu
+for name in mamori unbound dnsdist; do
+  echo "== $name: empty list (memory baseline)"
+  start_server "$name" "$WORK/empty.txt"
+  perf "$WORK/warmup.txt" "$warmup" >/dev/null
+  perf "$WORK/queries.txt" "$warmup" >/dev/null
+  rss0[$name]=$(rss_kib "$server_pid")
+  stop_server
+
+  echo "== $name: $blocked blocked domains"
+  start_server "$name" "$WORK/blocklist.txt"
+  loadtime[$name]=$load_seconds
+  perf "$WORK/warmup.txt" "$warmup" >/dev/null
+  qps[$name]=0
+  for round in $(seq 1 "$rounds"); do
+    t0=$(cpu_ticks "$server_pid")
+    out=$(perf "$WORK/queries.txt" "$duration")
+    t1=$(cpu_ticks "$server_pid")
+    echo "$out" > "$WORK/$name.round$round.dnsperf"
+    q=$(echo "$out" | awk '/Queries per second/ {print $4}')
+    done_q=$(echo "$out" | awk '/Queries completed/ {print $3}')
+    echo "   round $round: $q queries/s, $((t1 - t0)) CPU ticks"
+    if python3 -c "import sys; sys.exit(0 if $q > ${qps[$name]} else 1)"; then
+      qps[$name]=$q
+      lat[$name]=$(echo "$out" | awk '/Average Latency/ {print $4}')
+      lost[$name]=$(echo "$out" | awk '/Queries lost/ {print $3}')
+      qcpu[$name]=$(python3 -c "print(round($done_q / max(1, $t1 - $t0) * $(getconf CLK_TCK)))")
+    fi
+  done
+  rss[$name]=$(rss_kib "$server_pid")
+  # The mix really was blocked/allowed as intended: one blocked name must be NXDOMAIN here.
+  status=$(dig @127.0.0.1 -p "$server_port" +tries=1 +time=2 "$(sed -n 1p "$WORK/blocklist.txt")" A | awk '/status:/ {print $6}')
+  [ "$status" = "NXDOMAIN," ] || { echo "run.sh: $name does not block (status $status)" >&2; exit 1; }
+  stop_server
+done
+
+python3 - "$WORK" "$blocked" "$threads" "$duration" "$rounds" <<EOF
+import json, sys
+work, n, threads, duration, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+names = ["mamori", "unbound", "dnsdist"]
+qps = {"mamori": float("${qps[mamori]}"), "unbound": float("${qps[unbound]}"), "dnsdist": float("${qps[dnsdist]}")}
+lat = {"mamori": float("${lat[mamori]}"), "unbound": float("${lat[unbound]}"), "dnsdist": float("${lat[dnsdist]}")}
+lost = {"mamori": "${lost[mamori]}", "unbound": "${lost[unbound]}", "dnsdist": "${lost[dnsdist]}"}
+rss = {"mamori": int("${rss[mamori]}"), "unbound": int("${rss[unbound]}"), "dnsdist": int("${rss[dnsdist]}")}
+rss0 = {"mamori": int("${rss0[mamori]}"), "unbound": int("${rss0[unbound]}"), "dnsdist": int("${rss0[dnsdist]}")}
+load = {"mamori": "${loadtime[mamori]}", "unbound": "${loadtime[unbound]}", "dnsdist": "${loadtime[dnsdist]}"}
+qcpu = {"mamori": int("${qcpu[mamori]}"), "unbound": int("${qcpu[unbound]}"), "dnsdist": int("${qcpu[dnsdist]}")}
+per = {k: (rss[k] - rss0[k]) * 1024 / n for k in names}
+print(f"\n{n} blocked domains, {threads} threads each, best of {rounds} x {duration} s of dnsperf (-c 20 -q 200 -T 1), 90% cached allowed / 10% blocked\n")
+print(f"{'server':8} {'QPS':>10} {'q/CPU-s':>9} {'avg lat ms':>11} {'lost':>6} {'RSS MiB':>8} {'RSS empty':>10} {'B/domain':>9} {'start s':>8}")
+for k in names:
+    print(f"{k:8} {qps[k]:10.0f} {qcpu[k]:9d} {lat[k]*1000:11.3f} {lost[k]:>6} {rss[k]/1024:8.1f} {rss0[k]/1024:10.1f} {per[k]:9.1f} {load[k]:>8}")
+ratios = {
+    "qps_mamori_over_dnsdist": qps["mamori"] / qps["dnsdist"],
+    "qps_mamori_over_unbound": qps["mamori"] / qps["unbound"],
+    "cpu_efficiency_mamori_over_dnsdist": qcpu["mamori"] / qcpu["dnsdist"],
+    "cpu_efficiency_mamori_over_unbound": qcpu["mamori"] / qcpu["unbound"],
+    "memory_per_domain_mamori_over_unbound": per["mamori"] / per["unbound"] if per["unbound"] > 0 else None,
+}
+print(f"\nQPS mamori/dnsdist {ratios['qps_mamori_over_dnsdist']:.2f} (target >= 1.0), "
+      f"mamori/Unbound {ratios['qps_mamori_over_unbound']:.2f} (target >= 1.5)")
+print(f"queries per CPU-second mamori/dnsdist {ratios['cpu_efficiency_mamori_over_dnsdist']:.2f}, "
+      f"mamori/Unbound {ratios['cpu_efficiency_mamori_over_unbound']:.2f}")
+print(f"memory per blocked domain: mamori {per['mamori']:.1f} B, Unbound {per['unbound']:.1f} B, "
+      f"dnsdist {per['dnsdist']:.1f} B (target: mamori <= Unbound)")
+json.dump({"blocked": n, "threads": threads, "duration": duration, "rounds": rounds, "qps": qps,
+           "queries_per_cpu_second": qcpu, "latency_s": lat,
+           "rss_kib": rss, "rss_empty_kib": rss0, "bytes_per_domain": per, "ratios": ratios},
+          open(f"{work}/results.json", "w"), indent=2)
+EOF

@@ -1,0 +1,543 @@
+// End-to-end tests of `mamori dns`: a real authoritative server (NSD) on loopback serves a test
+// zone, `mamori dns` runs in front of it with an RPZ zone, a domain list and an allowlist, and
+// queries go through `dig` (and raw sockets where dig cannot say what is needed: malformed
+// queries, pipelined TCP). Skipped when nsd or dig is not installed (scripts/setup.sh --test).
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "e2e_support.h"
+#include "hub_process.h"
+
+namespace mamori::e2e {
+namespace {
+
+const std::string kMamori = MAMORI_BIN;
+
+bool haveTool(const std::string& tool) {
+  return run("command -v " + tool + " >/dev/null").exitCode == 0;
+}
+
+// A port free for both UDP and TCP right now.
+int freeDnsPort() {
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    const int port = freePort();
+    const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): sockets API
+    ::close(fd);
+    if (ok) return port;
+  }
+  return -1;
+}
+
+// A child process with its output in a log file; stopped (SIGTERM, then SIGKILL) and reaped by
+// the destructor, killed by the kernel if the test binary dies first.
+class Child {
+ public:
+  Child(std::vector<std::string> args, const std::filesystem::path& log) : log_(log) {
+    const pid_t pid = ::fork();
+    if (pid < 0) return;
+    if (pid == 0) {
+      (void)::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      FILE* out = std::freopen(log.c_str(), "a", stdout);
+      if (out != nullptr) (void)::dup2(::fileno(stdout), STDERR_FILENO);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execvp(argv[0], argv.data());
+      ::_exit(127);
+    }
+    pid_ = pid;
+  }
+  ~Child() { (void)stop(); }
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+
+  pid_t pid() const { return pid_; }
+  std::string log() const { return readFile(log_); }
+  void signal(int sig) const {
+    if (pid_ > 0) (void)::kill(pid_, sig);
+  }
+  // Exit status if the process has ended (reaped), -1 while it runs.
+  int exited() {
+    if (pid_ <= 0) return status_;
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      return status_;
+    }
+    return -1;
+  }
+  int waitExit(int seconds) {
+    for (int i = 0; i < seconds * 20; ++i) {
+      if (exited() >= 0) return status_;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return -1;
+  }
+  int stop() {
+    if (pid_ <= 0) return status_;
+    signal(SIGTERM);
+    if (waitExit(5) >= 0) return status_;
+    signal(SIGKILL);
+    (void)::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+    return status_;
+  }
+
+ private:
+  std::filesystem::path log_;
+  pid_t pid_ = -1;
+  int status_ = -1;
+};
+
+struct DigResult {
+  std::string status;  // "NOERROR", "NXDOMAIN", ... ("" when no answer)
+  std::string flags;   // "qr rd ra", ...
+  std::vector<std::string> answers;  // "name ttl IN type data" lines of the answer section
+  std::string output;
+};
+
+DigResult dig(int port, const std::string& args) {
+  DigResult r;
+  r.output = run(fmt::format("dig @127.0.0.1 -p {} +tries=1 +time=3 {}", port, args)).output;
+  std::istringstream in(r.output);
+  std::string line;
+  bool inAnswer = false;
+  while (std::getline(in, line)) {
+    if (auto p = line.find("status: "); p != std::string::npos) {
+      r.status = line.substr(p + 8, line.find(',', p) - p - 8);
+    }
+    if (auto p = line.find(";; flags: "); p != std::string::npos) {
+      r.flags = line.substr(p + 10, line.find(';', p + 10) - p - 10);
+    }
+    if (line.rfind(";; ANSWER SECTION:", 0) == 0) {
+      inAnswer = true;
+      continue;
+    }
+    if (inAnswer) {
+      if (line.empty()) {
+        inAnswer = false;
+        continue;
+      }
+      r.answers.push_back(line);
+    }
+  }
+  return r;
+}
+
+// Raw DNS over sockets, for what dig cannot send.
+std::vector<uint8_t> query(uint16_t id, const std::string& name, uint16_t type) {
+  std::vector<uint8_t> q = {static_cast<uint8_t>(id >> 8), static_cast<uint8_t>(id), 0x01, 0x00,
+                            0, 1, 0, 0, 0, 0, 0, 0};
+  size_t start = 0;
+  while (start < name.size()) {
+    size_t dot = name.find('.', start);
+    if (dot == std::string::npos) dot = name.size();
+    q.push_back(static_cast<uint8_t>(dot - start));
+    q.insert(q.end(), name.begin() + static_cast<std::ptrdiff_t>(start),
+             name.begin() + static_cast<std::ptrdiff_t>(dot));
+    start = dot + 1;
+  }
+  q.push_back(0);
+  q.insert(q.end(), {static_cast<uint8_t>(type >> 8), static_cast<uint8_t>(type), 0, 1});
+  return q;
+}
+
+std::optional<std::vector<uint8_t>> udpExchange(int port, const std::vector<uint8_t>& message) {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  std::optional<std::vector<uint8_t>> out;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): sockets API
+      ::send(fd, message.data(), message.size(), 0) == static_cast<ssize_t>(message.size())) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 3000) == 1) {
+      std::vector<uint8_t> buf(65535);
+      const ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+      if (n > 0) {
+        buf.resize(static_cast<size_t>(n));
+        out = std::move(buf);
+      }
+    }
+  }
+  ::close(fd);
+  return out;
+}
+
+constexpr const char* kZone = R"($ORIGIN test.example.
+$TTL 300
+@ IN SOA ns.test.example. admin.test.example. 1 3600 600 86400 60
+@ IN NS ns.test.example.
+ns IN A 192.0.2.1
+www IN A 192.0.2.10
+allowed IN A 192.0.2.20
+blocked IN A 192.0.2.21
+later IN A 192.0.2.22
+evil-ip IN A 192.0.2.66
+a.wild IN A 192.0.2.11
+sub.listed IN A 192.0.2.12
+)";
+
+constexpr const char* kRpz = R"($ORIGIN rpz.test.
+$TTL 60
+@ IN SOA localhost. root.localhost. 1 3600 600 86400 60
+  IN NS localhost.
+blocked.test.example CNAME .
+*.wild.test.example CNAME *.
+sink.test.example A 10.9.9.9
+allowed.test.example CNAME .
+32.66.2.0.192.rpz-ip CNAME .
+)";
+
+class DnsE2E : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!haveTool("nsd") || !haveTool("dig")) return;
+    dir_ = new ScratchDir("dns");
+    const auto& d = dir_->path();
+    std::string zone = kZone;
+    // 40 TXT records of 200 bytes: far over any UDP size, so upstream and client both see TC.
+    for (int i = 0; i < 40; ++i) zone += fmt::format("big IN TXT \"{}-{}\"\n", std::string(200, 'x'), i);
+    writeFile(d / "test.example.zone", zone);
+    authPort_ = freeDnsPort();
+    writeFile(d / "nsd.conf",
+              fmt::format("server:\n  ip-address: 127.0.0.1\n  port: {}\n  username: \"\"\n"
+                          "  chroot: \"\"\n  zonesdir: \"{}\"\n  database: \"\"\n"
+                          "  pidfile: \"{}/nsd.pid\"\n  xfrdfile: \"{}/xfrd.state\"\n"
+                          "  zonelistfile: \"{}/zone.list\"\n  logfile: \"{}/nsd.log\"\n"
+                          "  server-count: 1\nremote-control:\n  control-enable: no\n"
+                          "zone:\n  name: test.example\n  zonefile: test.example.zone\n",
+                          authPort_, d.string(), d.string(), d.string(), d.string(), d.string()));
+    nsd_ = new Child({"nsd", "-d", "-c", (d / "nsd.conf").string()}, d / "nsd.out");
+    for (int i = 0; i < 100 && dig(authPort_, "www.test.example").status != "NOERROR"; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  static void TearDownTestSuite() {
+    delete nsd_;
+    nsd_ = nullptr;
+    delete dir_;
+    dir_ = nullptr;
+  }
+
+  void SetUp() override {
+    if (nsd_ == nullptr) GTEST_SKIP() << "nsd and dig are needed (scripts/setup.sh --test)";
+    ASSERT_EQ(dig(authPort_, "www.test.example").status, "NOERROR") << nsd_->log();
+    const std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    work_ = dir_->path() / name;
+    std::filesystem::create_directories(work_);
+    writeFile(work_ / "block.rpz", kRpz);
+    writeFile(work_ / "malware.txt", "listed.test.example\n");
+    writeFile(work_ / "allow.txt", "allowed.test.example\n");
+  }
+
+  std::vector<std::string> dnsArgs(int port) const {
+    return {kMamori,  "dns",
+            "--listen", fmt::format("127.0.0.1:{}", port),
+            "--upstream", fmt::format("127.0.0.1:{}", authPort_),
+            "--policy", (work_ / "block.rpz").string(),
+            "--list", "malware=" + (work_ / "malware.txt").string(),
+            "--allowlist", (work_ / "allow.txt").string(),
+            "--hits", (work_ / "hits.ndjson").string(),
+            "--state", (work_ / "state").string(),
+            "--threads", "2"};
+  }
+
+  // Starts `mamori dns` (extra arguments appended) and waits until it answers.
+  void startDns(const std::vector<std::string>& extra = {}) {
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      port_ = freeDnsPort();
+      auto args = dnsArgs(port_);
+      args.insert(args.end(), extra.begin(), extra.end());
+      dns_ = std::make_unique<Child>(args, work_ / "dns.log");
+      for (int i = 0; i < 100; ++i) {
+        if (dns_->exited() >= 0) break;
+        if (dig(port_, "www.test.example").status == "NOERROR") return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      dns_.reset();
+    }
+    FAIL() << "mamori dns did not start: " << readFile(work_ / "dns.log");
+  }
+
+  static inline ScratchDir* dir_ = nullptr;
+  static inline Child* nsd_ = nullptr;
+  static inline int authPort_ = -1;
+  std::filesystem::path work_;
+  std::unique_ptr<Child> dns_;
+  int port_ = -1;
+};
+
+TEST_F(DnsE2E, AllowedNamesResolveThroughTheUpstream) {
+  startDns();
+  const DigResult r = dig(port_, "www.test.example A");
+  EXPECT_EQ(r.status, "NOERROR");
+  ASSERT_EQ(r.answers.size(), 1u) << r.output;
+  EXPECT_NE(r.answers[0].find("192.0.2.10"), std::string::npos);
+  // Forwarded, so recursion available and not authoritative.
+  EXPECT_NE(r.flags.find("ra"), std::string::npos) << r.flags;
+  EXPECT_EQ(r.flags.find("aa"), std::string::npos) << r.flags;
+  // A name the zone does not have: the upstream's NXDOMAIN, with its SOA.
+  const DigResult missing = dig(port_, "nothere.test.example A");
+  EXPECT_EQ(missing.status, "NXDOMAIN");
+  EXPECT_NE(missing.output.find("admin.test.example."), std::string::npos) << missing.output;
+}
+
+TEST_F(DnsE2E, PolicyBlocksByNameWildcardListAndLocalData) {
+  startDns();
+  const DigResult blocked = dig(port_, "blocked.test.example A");
+  EXPECT_EQ(blocked.status, "NXDOMAIN");
+  EXPECT_TRUE(blocked.answers.empty());
+  // The policy zone's SOA in the authority section, so clients cache the refusal for its TTL.
+  EXPECT_NE(blocked.output.find("rpz.test."), std::string::npos) << blocked.output;
+
+  // "*.wild.test.example CNAME *." is NODATA for names below it.
+  const DigResult wild = dig(port_, "a.wild.test.example A");
+  EXPECT_EQ(wild.status, "NOERROR");
+  EXPECT_TRUE(wild.answers.empty()) << wild.output;
+
+  // A domain list entry covers its subdomains.
+  EXPECT_EQ(dig(port_, "listed.test.example A").status, "NXDOMAIN");
+  EXPECT_EQ(dig(port_, "sub.listed.test.example A").status, "NXDOMAIN");
+
+  // Local data: the sinkhole address instead of the real answer; NODATA for other types.
+  const DigResult sink = dig(port_, "sink.test.example A");
+  EXPECT_EQ(sink.status, "NOERROR");
+  ASSERT_EQ(sink.answers.size(), 1u) << sink.output;
+  EXPECT_NE(sink.answers[0].find("10.9.9.9"), std::string::npos);
+  const DigResult sinkAaaa = dig(port_, "sink.test.example AAAA");
+  EXPECT_EQ(sinkAaaa.status, "NOERROR");
+  EXPECT_TRUE(sinkAaaa.answers.empty());
+}
+
+TEST_F(DnsE2E, AllowlistWinsOverTheBlockingPolicy) {
+  startDns();
+  const DigResult r = dig(port_, "allowed.test.example A");
+  EXPECT_EQ(r.status, "NOERROR") << r.output;
+  ASSERT_EQ(r.answers.size(), 1u);
+  EXPECT_NE(r.answers[0].find("192.0.2.20"), std::string::npos);
+}
+
+TEST_F(DnsE2E, ResponseIpTriggerBlocksAnswersPointingIntoTheListedPrefix) {
+  startDns();
+  EXPECT_EQ(dig(port_, "evil-ip.test.example A").status, "NXDOMAIN");
+  // Served from the cache the second time: the policy still applies.
+  EXPECT_EQ(dig(port_, "evil-ip.test.example A").status, "NXDOMAIN");
+}
+
+TEST_F(DnsE2E, LargeAnswerIsTruncatedOverUdpAndCompleteOverTcp) {
+  startDns();
+  const DigResult udp = dig(port_, "+ignore +bufsize=1232 big.test.example TXT");
+  EXPECT_EQ(udp.status, "NOERROR");
+  EXPECT_NE(udp.flags.find("tc"), std::string::npos) << udp.output;
+  EXPECT_LT(udp.answers.size(), 40u);
+  const DigResult tcp = dig(port_, "+tcp big.test.example TXT");
+  EXPECT_EQ(tcp.status, "NOERROR");
+  EXPECT_EQ(tcp.flags.find("tc"), std::string::npos) << tcp.output;
+  EXPECT_EQ(tcp.answers.size(), 40u) << tcp.output;
+  // dig's own fallback: UDP, TC, then TCP, ends with the whole answer.
+  EXPECT_EQ(dig(port_, "big.test.example TXT").answers.size(), 40u);
+}
+
+TEST_F(DnsE2E, TcpPipelinedQueriesAllGetTheirAnswers) {
+  startDns();
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port_));
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): sockets API
+  // Blocked names answer at once, others wait for the upstream: answers may come out of order.
+  const std::vector<std::string> names = {"www.test.example", "blocked.test.example",
+                                          "later.test.example", "sink.test.example",
+                                          "a.wild.test.example", "ns.test.example",
+                                          "listed.test.example", "allowed.test.example"};
+  std::vector<uint8_t> stream;
+  for (size_t i = 0; i < names.size(); ++i) {
+    const auto q = query(static_cast<uint16_t>(0x100 + i), names[i], 1);
+    stream.push_back(static_cast<uint8_t>(q.size() >> 8));
+    stream.push_back(static_cast<uint8_t>(q.size()));
+    stream.insert(stream.end(), q.begin(), q.end());
+  }
+  ASSERT_EQ(::send(fd, stream.data(), stream.size(), 0), static_cast<ssize_t>(stream.size()));
+  std::set<uint16_t> ids;
+  std::vector<uint8_t> in;
+  while (ids.size() < names.size()) {
+    pollfd p{fd, POLLIN, 0};
+    ASSERT_EQ(::poll(&p, 1, 5000), 1) << "answers so far: " << ids.size();
+    uint8_t buf[4096];
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    ASSERT_GT(n, 0);
+    in.insert(in.end(), buf, buf + n);
+    while (in.size() >= 2 && in.size() >= 2u + ((in[0] << 8) | in[1])) {
+      const size_t length = (in[0] << 8) | in[1];
+      ASSERT_GE(length, 12u);
+      ids.insert(static_cast<uint16_t>((in[2] << 8) | in[3]));
+      in.erase(in.begin(), in.begin() + 2 + static_cast<std::ptrdiff_t>(length));
+    }
+  }
+  ::close(fd);
+  for (size_t i = 0; i < names.size(); ++i) EXPECT_EQ(ids.count(static_cast<uint16_t>(0x100 + i)), 1u);
+}
+
+TEST_F(DnsE2E, MalformedQueriesGetFormerrAndTheServerKeepsRunning) {
+  startDns();
+  // A question whose name runs past the end of the message.
+  std::vector<uint8_t> bad = {0xAB, 0xCD, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 10, 'a', 'b'};
+  auto r = udpExchange(port_, bad);
+  ASSERT_TRUE(r.has_value());
+  ASSERT_GE(r->size(), 12u);
+  EXPECT_EQ((*r)[0], 0xAB);
+  EXPECT_EQ((*r)[1], 0xCD);
+  EXPECT_EQ((*r)[3] & 0x0F, 1) << "FORMERR";
+  // A compression loop in the question.
+  std::vector<uint8_t> loop = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 0xC0, 12, 0, 1, 0, 1};
+  r = udpExchange(port_, loop);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ((*r)[3] & 0x0F, 1);
+  // Under 12 bytes: nothing to answer, dropped.
+  EXPECT_FALSE(udpExchange(port_, {1, 2, 3}).has_value());
+  // Another opcode (STATUS): NOTIMP.
+  auto status = query(0x4242, "www.test.example", 1);
+  status[2] = 0x10;
+  r = udpExchange(port_, status);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ((*r)[3] & 0x0F, 4);
+  EXPECT_EQ(dig(port_, "www.test.example A").status, "NOERROR");
+  EXPECT_EQ(dns_->exited(), -1);
+}
+
+TEST_F(DnsE2E, ReloadUnderLoadDropsNoQueryAndAppliesTheNewPolicy) {
+  startDns();
+  EXPECT_EQ(dig(port_, "later.test.example A").status, "NOERROR");
+  std::atomic<bool> stop{false};
+  std::atomic<int> asked{0};
+  std::atomic<int> failed{0};
+  std::thread load([&] {
+    uint16_t id = 1;
+    while (!stop.load()) {
+      const auto q = query(id++, "www.test.example", 1);
+      const auto r = udpExchange(port_, q);
+      ++asked;
+      if (!r || r->size() < 12 || ((*r)[3] & 0x0F) != 0) ++failed;
+    }
+  });
+  for (int i = 0; i < 5; ++i) {
+    writeFile(work_ / "malware.txt", fmt::format("listed.test.example\nlater.test.example\n# {}\n", i));
+    dns_->signal(SIGHUP);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  stop = true;
+  load.join();
+  EXPECT_GT(asked.load(), 10);
+  EXPECT_EQ(failed.load(), 0) << "of " << asked.load();
+  EXPECT_EQ(dig(port_, "later.test.example A").status, "NXDOMAIN");
+  EXPECT_NE(dns_->log().find("policy reloaded"), std::string::npos) << dns_->log();
+}
+
+TEST_F(DnsE2E, BadPolicyAtReloadKeepsThePreviousPolicy) {
+  startDns();
+  EXPECT_EQ(dig(port_, "blocked.test.example A").status, "NXDOMAIN");
+  writeFile(work_ / "block.rpz", std::string(kRpz) + "bad.test.example CNAME\n");
+  dns_->signal(SIGHUP);
+  for (int i = 0; i < 50 && dns_->log().find("reload failed") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  const std::string log = dns_->log();
+  EXPECT_NE(log.find("reload failed"), std::string::npos) << log;
+  EXPECT_NE(log.find("block.rpz:10"), std::string::npos) << log;
+  EXPECT_EQ(dig(port_, "blocked.test.example A").status, "NXDOMAIN");
+  EXPECT_EQ(dig(port_, "www.test.example A").status, "NOERROR");
+  EXPECT_EQ(dns_->exited(), -1);
+}
+
+TEST_F(DnsE2E, BadPolicyAtStartIsAnErrorNamingFileAndLine) {
+  writeFile(work_ / "block.rpz", "$ORIGIN rpz.test.\n$TTL 60\nfine.test.example CNAME .\n"
+                                 "broken.test.example A not-an-address\n");
+  const int port = freeDnsPort();
+  std::string command;
+  for (const auto& a : dnsArgs(port)) command += quote(a) + " ";
+  const CommandResult r = run(command);
+  EXPECT_EQ(r.exitCode, 2) << r.output;
+  EXPECT_NE(r.output.find("block.rpz:4"), std::string::npos) << r.output;
+}
+
+TEST_F(DnsE2E, HitsAreRecordedWithThePseudonymNeverTheClientAddress) {
+  const int metricsPort = freePort();
+  startDns({"--metrics", fmt::format("127.0.0.1:{}", metricsPort)});
+  EXPECT_EQ(dig(port_, "blocked.test.example A").status, "NXDOMAIN");
+  EXPECT_EQ(dig(port_, "+tcp sub.listed.test.example AAAA").status, "NXDOMAIN");
+  EXPECT_EQ(dig(port_, "evil-ip.test.example A").status, "NXDOMAIN");
+  EXPECT_EQ(dig(port_, "www.test.example A").status, "NOERROR");  // not a hit
+  std::vector<nlohmann::json> hits;
+  for (int i = 0; i < 50 && hits.size() < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    hits = readNdjson(work_ / "hits.ndjson");
+  }
+  ASSERT_EQ(hits.size(), 3u) << readFile(work_ / "hits.ndjson");
+  std::set<std::string> names;
+  for (const auto& h : hits) {
+    names.insert(h["query"]["name"].get<std::string>());
+    EXPECT_EQ(h["category"], "dns-policy-hit");
+    EXPECT_TRUE(h["pattern"].is_string());
+    EXPECT_TRUE(h["id"].is_string());
+    EXPECT_EQ(h["action"], "nxdomain");
+    EXPECT_NE(h["client"], "127.0.0.1");
+  }
+  EXPECT_EQ(names, (std::set<std::string>{"blocked.test.example.", "sub.listed.test.example.",
+                                          "evil-ip.test.example."}));
+  const auto byName = [&](const std::string& n) {
+    for (const auto& h : hits) {
+      if (h["query"]["name"] == n) return h;
+    }
+    return nlohmann::json();
+  };
+  EXPECT_EQ(byName("blocked.test.example.")["list"], "block");
+  EXPECT_EQ(byName("blocked.test.example.")["trigger_kind"], "qname");
+  EXPECT_EQ(byName("sub.listed.test.example.")["list"], "malware");
+  EXPECT_EQ(byName("sub.listed.test.example.")["trigger"], "*.listed.test.example.");
+  EXPECT_EQ(byName("sub.listed.test.example.")["query"]["type"], "AAAA");
+  EXPECT_EQ(byName("sub.listed.test.example.")["query"]["transport"], "tcp");
+  EXPECT_EQ(byName("evil-ip.test.example.")["trigger"], "192.0.2.66/32");
+  // The same client always has the same pseudonym.
+  EXPECT_EQ(hits[0]["client"], hits[1]["client"]);
+  // Nowhere in the records: the client's address.
+  EXPECT_EQ(readFile(work_ / "hits.ndjson").find("127.0.0.1"), std::string::npos);
+
+  // The metrics count them too.
+  httplib::Client client("127.0.0.1", metricsPort);
+  const auto res = client.Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_NE(res->body.find("mamori_dns_policy_hits_total{list=\"block\",action=\"nxdomain\"} 2"),
+            std::string::npos) << res->body;
+  EXPECT_NE(res->body.find("mamori_dns_policy_hits_total{list=\"malware\",action=\"nxdomain\"} 1"),
+            std::string::npos);
+  EXPECT_NE(res->body.find("mamori_dns_responses_total{transport=\"tcp\",qtype=\"AAAA\",rcode=\"NXDOMAIN\"} 1"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace mamori::e2e
