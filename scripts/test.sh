@@ -63,3 +63,5 @@ done
 step "benchmark scripts, small inputs"
 bench/select/run.sh --small
 bench/detect/run.sh --small
+bench/hub/run.sh --small
+bench/dns/run.sh --small

@@ -4,18 +4,21 @@
 #
 #   bench/dns/run.sh [--small] [--threads N] [--duration SECONDS] [--rounds N] [--mamori PATH]
 #
+# mamori runs twice: as is, and with --hits (a pseudonymized record per blocked query).
 # Query mix: 90% names that resolve (1,000 names in the NSD zone, cached after a warm-up run) and
 # 10% names from the blocklist (1,000,000 domains; --small: 100,000 and shorter runs, < 3 min).
 # Each list entry blocks the domain and its subdomains in all three servers:
 #   mamori   --list FILE (NXDOMAIN)
 #   Unbound  local-zone: "NAME." always_nxdomain   (one per domain, in an include file)
 #   dnsdist  one SuffixMatchNode with every domain + SuffixMatchNodeRule -> RCodeAction(NXDOMAIN)
-#            (dnsdist's fastest suffix matcher in 1.7; a DNSNameSet is exact-match only)
+#            (dnsdist 1.7's suffix matcher for in-memory lists; a DNSNameSet is exact-match only)
 # Every server gets the same number of threads (--threads, default: half the cores, the other
 # half being dnsperf's) and a cache (mamori and Unbound their own; dnsdist its packet cache).
-# Each is measured --rounds times (default 3 x 10 s; --small 1 x 8 s) and its best round kept,
-# with the CPU time the server used in that round (utime + stime from /proc/PID/stat): queries per
-# CPU-second stays meaningful when other work shares the machine and QPS does not.
+# All four run side by side on their own ports once loaded, and the dnsperf rounds go to them in
+# turn (--rounds, default 5 x 8 s; --small 2 x 5 s), so load from anything else on the machine
+# falls on every server alike; per server the median round by QPS is reported (of 2: the
+# better), with the CPU time the server used in that round (utime + stime from /proc/PID/stat):
+# queries per CPU-second stays meaningful when other work shares the machine and QPS does not.
 # Memory: VmRSS after the load; memory per blocked domain = (RSS with the list - RSS of the same
 # server with an empty list after the same load) / N.
 # Needs: nsd unbound dnsdist dnsperf python3 (scripts/setup.sh --test). Loopback ports 127.0.0.1
@@ -29,8 +32,8 @@ small=0
 # threads as cores only fights the load generator for them.
 threads=$(( $(nproc) / 2 ))
 [ "$threads" -ge 1 ] || threads=1
-duration=10
-rounds=3
+duration=8
+rounds=5
 mamori=build/mamori
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -48,9 +51,9 @@ blocked=1000000
 warmup=3
 if [ "$small" = 1 ]; then
   blocked=100000
-  duration=8
+  duration=5
   warmup=2
-  rounds=1
+  rounds=2
 fi
 for tool in nsd unbound dnsdist dnsperf python3; do
   command -v "$tool" >/dev/null || { echo "run.sh: $tool not found (scripts/setup.sh --test)" >&2; exit 1; }
@@ -60,8 +63,9 @@ mamori=$(realpath "$mamori")
 
 base=${BENCH_DNS_PORT_BASE:-25400}
 auth_port=$base
-server_port=$((base + 1))
-console_port=$((base + 2))
+declare -A port=([mamori]=$((base + 1)) [mamori+hits]=$((base + 2)) [unbound]=$((base + 3)) [dnsdist]=$((base + 4)))
+console_port=$((base + 5))
+names=(mamori mamori+hits unbound dnsdist)
 WORK=${BENCH_DNS_DIR:-/tmp/mamori-bench-dns}
 rm -rf "$WORK"
 mkdir -p "$WORK"
@@ -149,11 +153,11 @@ wait_ready() {  # port, seconds
 }
 wait_ready "$auth_port" 10 || { echo "run.sh: nsd did not start" >&2; cat "$WORK/nsd.out" "$WORK/nsd.log" >&2; exit 1; }
 
-write_unbound_conf() {  # list-include
+write_unbound_conf() {  # port list-include
   cat > "$WORK/unbound.conf" <<EOF
 server:
-  interface: 127.0.0.1@$server_port
-  port: $server_port
+  interface: 127.0.0.1@$1
+  port: $1
   num-threads: $threads
   so-reuseport: yes
   username: ""
@@ -170,17 +174,17 @@ server:
   rrset-cache-size: 64m
   num-queries-per-thread: 4096
   outgoing-range: 8192
-  include: "$1"
+  include: "$2"
 forward-zone:
   name: "."
   forward-addr: 127.0.0.1@$auth_port
 EOF
 }
 
-write_dnsdist_conf() {  # list file
+write_dnsdist_conf() {  # port list-file
   {
-    echo "setLocal('127.0.0.1:$server_port', {reusePort=true})"
-    for _ in $(seq 2 "$threads"); do echo "addLocal('127.0.0.1:$server_port', {reusePort=true})"; done
+    echo "setLocal('127.0.0.1:$1', {reusePort=true})"
+    for _ in $(seq 2 "$threads"); do echo "addLocal('127.0.0.1:$1', {reusePort=true})"; done
     cat <<EOF
 controlSocket('127.0.0.1:$console_port')
 newServer({address='127.0.0.1:$auth_port', checkName='host1.bench.example.'})
@@ -188,7 +192,7 @@ pc = newPacketCache(1000000, {maxTTL=86400})
 getPool(''):setCache(pc)
 setSecurityPollSuffix('')
 smn = newSuffixMatchNode()
-for line in io.lines('$1') do
+for line in io.lines('$2') do
   if line ~= '' then smn:add(newDNSName(line)) end
 end
 addAction(SuffixMatchNodeRule(smn, true), RCodeAction(DNSRCode.NXDOMAIN))
@@ -196,104 +200,122 @@ EOF
   } > "$WORK/dnsdist.conf"
 }
 
-# Starts one contender with the list; sets server_pid.
+declare -A pid qps lat lost rss rss0 loadtime qcpu
+
+# Starts one contender on its port with the list; sets pid[name] and loadtime[name].
 start_server() {  # name list
-  local name=$1 list=$2
+  local name=$1 list=$2 p=${port[$1]}
   case "$name" in
     mamori)
-      "$mamori" dns --listen "127.0.0.1:$server_port" --upstream "127.0.0.1:$auth_port" \
+      "$mamori" dns --listen "127.0.0.1:$p" --upstream "127.0.0.1:$auth_port" \
         --list "blocklist=$list" --threads "$threads" --quiet >"$WORK/$name.out" 2>&1 &
+      ;;
+    mamori+hits)  # the same, writing a pseudonymized record for every blocked query
+      rm -f "$WORK/hits.ndjson"
+      "$mamori" dns --listen "127.0.0.1:$p" --upstream "127.0.0.1:$auth_port" \
+        --list "blocklist=$list" --threads "$threads" --quiet \
+        --hits "$WORK/hits.ndjson" --state "$WORK/mamori-state" >"$WORK/$name.out" 2>&1 &
       ;;
     unbound)
       local include="$WORK/unbound-blocklist.conf"
       [ "$list" = "$WORK/empty.txt" ] && include="$WORK/empty.txt"
-      write_unbound_conf "$include"
+      write_unbound_conf "$p" "$include"
       unbound -d -c "$WORK/unbound.conf" >"$WORK/$name.out" 2>&1 &
       ;;
     dnsdist)
-      write_dnsdist_conf "$list"
+      write_dnsdist_conf "$p" "$list"
       dnsdist --supervised --disable-syslog -C "$WORK/dnsdist.conf" >"$WORK/$name.out" 2>&1 &
       ;;
   esac
-  server_pid=$!
-  pids+=("$server_pid")
-  local start=$(date +%s.%N)
-  if ! wait_ready "$server_port" 180; then
+  pid[$name]=$!
+  pids+=("${pid[$name]}")
+  local start
+  start=$(date +%s.%N)
+  if ! wait_ready "$p" 180; then
     echo "run.sh: $name did not start" >&2
     cat "$WORK/$name.out" >&2
     exit 1
   fi
-  load_seconds=$(python3 -c "import time; print(f'{time.time() - $start:.1f}')")
+  loadtime[$name]=$(python3 -c "import time; print(f'{time.time() - $start:.1f}')")
 }
 
-stop_server() {
-  kill "$server_pid" 2>/dev/null || true
-  wait "$server_pid" 2>/dev/null || true
-  sleep 0.5
+stop_server() {  # name
+  kill "${pid[$1]}" 2>/dev/null || true
+  wait "${pid[$1]}" 2>/dev/null || true
 }
 
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
-
-# dnsperf: -c clients, -q outstanding; one dnsperf thread so that the client takes one core's
-# share at most, like the servers' own threads.
-perf() {  # file seconds
-  dnsperf -s 127.0.0.1 -p "$server_port" -d "$1" -l "$2" -c 20 -q 200 -T 1 -t 2 2>&1
-}
-
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
-declare -A qps lat lost rss rss0 loadtime qcpu
-for name in mamori unbound dnsdist; do
+# dnsperf: -c clients, -q outstanding; one dnsperf thread, so that the client takes half the
+# cores at most, like the servers.
+perf() {  # name file seconds
+  dnsperf -s 127.0.0.1 -p "${port[$1]}" -d "$2" -l "$3" -c 20 -q 200 -T 1 -t 2 2>&1
+}
+
+# 1. Memory baselines: each server alone with an empty list, after the same warm-up and load.
+for name in "${names[@]}"; do
   echo "== $name: empty list (memory baseline)"
   start_server "$name" "$WORK/empty.txt"
-  perf "$WORK/warmup.txt" "$warmup" >/dev/null
-  perf "$WORK/queries.txt" "$warmup" >/dev/null
-  rss0[$name]=$(rss_kib "$server_pid")
-  stop_server
+  perf "$name" "$WORK/warmup.txt" "$warmup" >/dev/null
+  perf "$name" "$WORK/queries.txt" "$warmup" >/dev/null
+  rss0[$name]=$(rss_kib "${pid[$name]}")
+  stop_server "$name"
+done
 
-  echo "== $name: $blocked blocked domains"
+# 2. All four with the blocklist, side by side on their own ports (idle ones use no CPU), so that
+# the rounds can be interleaved: whatever else the machine is doing hits every server alike.
+for name in "${names[@]}"; do
+  echo "== $name: loading $blocked blocked domains"
   start_server "$name" "$WORK/blocklist.txt"
-  loadtime[$name]=$load_seconds
-  perf "$WORK/warmup.txt" "$warmup" >/dev/null
-  qps[$name]=0
-  for round in $(seq 1 "$rounds"); do
-    t0=$(cpu_ticks "$server_pid")
-    out=$(perf "$WORK/queries.txt" "$duration")
-    t1=$(cpu_ticks "$server_pid")
+  perf "$name" "$WORK/warmup.txt" "$warmup" >/dev/null
+  # The mix really is blocked/allowed as intended: a blocked name must be NXDOMAIN here.
+  status=$(dig @127.0.0.1 -p "${port[$name]}" +tries=1 +time=2 "$(sed -n 1p "$WORK/blocklist.txt")" A | awk '/status:/ {print $6}')
+  [ "$status" = "NXDOMAIN," ] || { echo "run.sh: $name does not block (status $status)" >&2; exit 1; }
+done
+
+# 3. Rounds, interleaved; per server the median round (by QPS) is reported.
+declare -A results
+for round in $(seq 1 "$rounds"); do
+  for name in "${names[@]}"; do
+    t0=$(cpu_ticks "${pid[$name]}")
+    out=$(perf "$name" "$WORK/queries.txt" "$duration")
+    t1=$(cpu_ticks "${pid[$name]}")
     echo "$out" > "$WORK/$name.round$round.dnsperf"
     q=$(echo "$out" | awk '/Queries per second/ {print $4}')
-    done_q=$(echo "$out" | awk '/Queries completed/ {print $3}')
-    echo "   round $round: $q queries/s, $((t1 - t0)) CPU ticks"
-    if python3 -c "import sys; sys.exit(0 if $q > ${qps[$name]} else 1)"; then
-      qps[$name]=$q
-      lat[$name]=$(echo "$out" | awk '/Average Latency/ {print $4}')
-      lost[$name]=$(echo "$out" | awk '/Queries lost/ {print $3}')
-      qcpu[$name]=$(python3 -c "print(round($done_q / max(1, $t1 - $t0) * $(getconf CLK_TCK)))")
-    fi
+    completed=$(echo "$out" | awk '/Queries completed/ {print $3}')
+    l=$(echo "$out" | awk '/Average Latency/ {print $4}')
+    lo=$(echo "$out" | awk '/Queries lost/ {print $3}')
+    qc=$(python3 -c "print(round($completed / max(1, $t1 - $t0) * $(getconf CLK_TCK)))")
+    printf '   round %d %-11s %10.0f queries/s %9d queries/CPU-s\n' "$round" "$name" "$q" "$qc"
+    results[$name]+="$q $qc $l $lo;"
   done
-  rss[$name]=$(rss_kib "$server_pid")
-  # The mix really was blocked/allowed as intended: one blocked name must be NXDOMAIN here.
-  status=$(dig @127.0.0.1 -p "$server_port" +tries=1 +time=2 "$(sed -n 1p "$WORK/blocklist.txt")" A | awk '/status:/ {print $6}')
-  [ "$status" = "NXDOMAIN," ] || { echo "run.sh: $name does not block (status $status)" >&2; exit 1; }
-  stop_server
 done
+for name in "${names[@]}"; do
+  read -r "qps[$name]" "qcpu[$name]" "lat[$name]" "lost[$name]" < <(python3 -c "
+import sys
+rows = sorted((r.split() for r in sys.argv[1].split(';') if r.strip()), key=lambda r: float(r[0]))
+print(*rows[len(rows) // 2])" "${results[$name]}")
+  rss[$name]=$(rss_kib "${pid[$name]}")
+done
+for name in "${names[@]}"; do stop_server "$name"; done
 
 python3 - "$WORK" "$blocked" "$threads" "$duration" "$rounds" <<EOF
 import json, sys
 work, n, threads, duration, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-names = ["mamori", "unbound", "dnsdist"]
-qps = {"mamori": float("${qps[mamori]}"), "unbound": float("${qps[unbound]}"), "dnsdist": float("${qps[dnsdist]}")}
-lat = {"mamori": float("${lat[mamori]}"), "unbound": float("${lat[unbound]}"), "dnsdist": float("${lat[dnsdist]}")}
-lost = {"mamori": "${lost[mamori]}", "unbound": "${lost[unbound]}", "dnsdist": "${lost[dnsdist]}"}
-rss = {"mamori": int("${rss[mamori]}"), "unbound": int("${rss[unbound]}"), "dnsdist": int("${rss[dnsdist]}")}
-rss0 = {"mamori": int("${rss0[mamori]}"), "unbound": int("${rss0[unbound]}"), "dnsdist": int("${rss0[dnsdist]}")}
-load = {"mamori": "${loadtime[mamori]}", "unbound": "${loadtime[unbound]}", "dnsdist": "${loadtime[dnsdist]}"}
-qcpu = {"mamori": int("${qcpu[mamori]}"), "unbound": int("${qcpu[unbound]}"), "dnsdist": int("${qcpu[dnsdist]}")}
+names = ["mamori", "mamori+hits", "unbound", "dnsdist"]
+qps = {"mamori": float("${qps[mamori]}"), "mamori+hits": float("${qps[mamori+hits]}"), "unbound": float("${qps[unbound]}"), "dnsdist": float("${qps[dnsdist]}")}
+lat = {"mamori": float("${lat[mamori]}"), "mamori+hits": float("${lat[mamori+hits]}"), "unbound": float("${lat[unbound]}"), "dnsdist": float("${lat[dnsdist]}")}
+lost = {"mamori": "${lost[mamori]}", "mamori+hits": "${lost[mamori+hits]}", "unbound": "${lost[unbound]}", "dnsdist": "${lost[dnsdist]}"}
+rss = {"mamori": int("${rss[mamori]}"), "mamori+hits": int("${rss[mamori+hits]}"), "unbound": int("${rss[unbound]}"), "dnsdist": int("${rss[dnsdist]}")}
+rss0 = {"mamori": int("${rss0[mamori]}"), "mamori+hits": int("${rss0[mamori+hits]}"), "unbound": int("${rss0[unbound]}"), "dnsdist": int("${rss0[dnsdist]}")}
+load = {"mamori": "${loadtime[mamori]}", "mamori+hits": "${loadtime[mamori+hits]}", "unbound": "${loadtime[unbound]}", "dnsdist": "${loadtime[dnsdist]}"}
+qcpu = {"mamori": int("${qcpu[mamori]}"), "mamori+hits": int("${qcpu[mamori+hits]}"), "unbound": int("${qcpu[unbound]}"), "dnsdist": int("${qcpu[dnsdist]}")}
 per = {k: (rss[k] - rss0[k]) * 1024 / n for k in names}
-print(f"\n{n} blocked domains, {threads} threads each, best of {rounds} x {duration} s of dnsperf (-c 20 -q 200 -T 1), 90% cached allowed / 10% blocked\n")
-print(f"{'server':8} {'QPS':>10} {'q/CPU-s':>9} {'avg lat ms':>11} {'lost':>6} {'RSS MiB':>8} {'RSS empty':>10} {'B/domain':>9} {'start s':>8}")
+print(f"\n{n} blocked domains, {threads} threads each, median of {rounds} interleaved rounds of {duration} s of dnsperf (-c 20 -q 200 -T 1), 90% cached allowed / 10% blocked\n")
+print(f"{'server':11} {'QPS':>10} {'q/CPU-s':>9} {'avg lat ms':>11} {'lost':>6} {'RSS MiB':>8} {'RSS empty':>10} {'B/domain':>9} {'start s':>8}")
 for k in names:
-    print(f"{k:8} {qps[k]:10.0f} {qcpu[k]:9d} {lat[k]*1000:11.3f} {lost[k]:>6} {rss[k]/1024:8.1f} {rss0[k]/1024:10.1f} {per[k]:9.1f} {load[k]:>8}")
+    print(f"{k:11} {qps[k]:10.0f} {qcpu[k]:9d} {lat[k]*1000:11.3f} {lost[k]:>6} {rss[k]/1024:8.1f} {rss0[k]/1024:10.1f} {per[k]:9.1f} {load[k]:>8}")
 ratios = {
     "qps_mamori_over_dnsdist": qps["mamori"] / qps["dnsdist"],
     "qps_mamori_over_unbound": qps["mamori"] / qps["unbound"],

@@ -19,7 +19,8 @@
 #
 #   bench/hub/run.sh [--small]     (--small: 100,000 events and short runs, for CI: < 3 minutes)
 #
-# Environment: BUILD_DIR (default build; the Release `mamori`), BENCH_DIR (default var/bench-hub),
+# Environment: BUILD_DIR (default build; `mamori` is built there in Release unless BUILD=0),
+# BENCH_DIR (default var/bench-hub),
 # BACKENDS (default "sqlite postgresql"), EVENTS, INGEST_SECONDS, LIST_SECONDS, RATE, HUB_THREADS.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -42,13 +43,24 @@ list_connections=${LIST_CONNECTIONS:-$hub_threads}
 ingest_target=50000
 p99_target_ms=50
 
-[ -x "$build/mamori" ] || { echo "bench: $build/mamori missing; run scripts/setup.sh" >&2; exit 1; }
+# The Release binary: configured and built here when $build is not a build directory yet, brought
+# up to date when it is (BUILD=0 skips that, for a binary built elsewhere).
+if [ "${BUILD:-1}" = 1 ]; then
+  if [ ! -f "$build/CMakeCache.txt" ]; then
+    cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  fi
+  grep -q '^CMAKE_BUILD_TYPE:STRING=Release$' "$build/CMakeCache.txt" ||
+    echo "bench: warning: $build is not a Release build; numbers will not be comparable" >&2
+  cmake --build "$build" --target mamori -j "${JOBS:-2}" >/dev/null
+fi
+[ -x "$build/mamori" ] || { echo "bench: $build/mamori missing" >&2; exit 1; }
 for tool in wrk python3 psql; do
   command -v "$tool" >/dev/null || { echo "bench: $tool missing; run scripts/setup.sh --test" >&2; exit 1; }
 done
 rm -rf "$work"
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
+load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
 hub_pid=""
 pg_dir=""
@@ -101,8 +113,8 @@ for backend in $backends; do
   else
     pg_dir="$work/pg"
     base=$(scripts/pg-test-server.sh start "$pg_dir")
-    psql "$base" -qc "DROP DATABASE IF EXISTS mamori_bench" >/dev/null
-    psql "$base" -qc "CREATE DATABASE mamori_bench" >/dev/null
+    PGOPTIONS='--client-min-messages=warning' psql "$base" -qc "DROP DATABASE IF EXISTS mamori_bench"
+    psql "$base" -qc "CREATE DATABASE mamori_bench"
     db=$(sed 's|/mamori_test?|/mamori_bench?|' <<<"$base")
   fi
   echo "== $backend: $db"
@@ -167,7 +179,8 @@ done
 verdict() { awk -v v="$1" -v t="$2" -v dir="$3" 'BEGIN { ok = dir == "ge" ? v >= t : v < t; print ok ? "pass" : "FAIL" }'; }
 cat <<REPORT
 
-== hub benchmark ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo), load average $(cut -d' ' -f1-3 /proc/loadavg))
+== hub benchmark ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo))
+load average (1, 5, 15 min) at the start: $load_at_start; at the end: $(cut -d' ' -f1-3 /proc/loadavg)
 events stored for the list test: $events; list: limit=100, $rate requests/s paced over $list_connections connections, ${list_secs}s; hub: $hub_threads request threads
 REPORT
 printf '%-11s %12s %8s %10s %9s %9s %9s %9s %6s   %s\n' backend "ingest ev/s" ingest "GET rps" "p50 ms" "p90 ms" "p99 ms" "max ms" errors "GET p99"

@@ -4,12 +4,14 @@
 // allowlists); every policy hit becomes a record with the client pseudonymized, written to --hits
 // and, with --hub, sent to the sharing hub. SIGHUP reloads the policy files (a bad file keeps the
 // policy in force); SIGINT/SIGTERM stop. Prometheus metrics on --metrics.
-#include <CLI/CLI.hpp>
+#include <fmt/format.h>
 #include <httplib.h>
 #include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <deque>
@@ -17,8 +19,6 @@
 #include <mutex>
 #include <optional>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "cli.h"
 #include "hub_client.h"
@@ -41,6 +41,7 @@ struct DnsOptions {
   size_t newDomainMemory = 1000000;
   HubCliOptions hub;
   std::vector<std::string> clientRoutes;
+  std::vector<std::string> allow;
   std::string sensorName;
   std::string state;
   std::string pseudonymKey;
@@ -62,7 +63,9 @@ std::pair<std::string, std::string> splitName(const std::string& spec) {
   return {spec.substr(0, eq), spec.substr(eq + 1)};
 }
 
-std::string stemOf(const std::string& path) { return std::filesystem::path(path).stem().string(); }
+std::string stemOf(const std::string& path) {
+  return std::filesystem::path(path).stem().string();
+}
 
 std::optional<dns::PolicyAction> listAction(std::string_view text) {
   using dns::PolicyAction;
@@ -136,7 +139,8 @@ size_t parseSize(const std::string& text) {
   } else if (unit == "G" || unit == "g" || unit == "GiB") {
     shift = 30;
   } else if (!unit.empty() || pos == 0) {
-    throw CLI::ValidationError("--cache-size", fmt::format("'{}': a number of bytes, or with K, M or G", text));
+    throw CLI::ValidationError("--cache-size",
+                               fmt::format("'{}': a number of bytes, or with K, M or G", text));
   }
   return value << shift;
 }
@@ -163,7 +167,9 @@ std::string describePolicy(const dns::Policy& p) {
 class HubForwarder {
  public:
   HubForwarder(HubTarget target, std::filesystem::path spool, bool quiet)
-      : target_(std::move(target)), spool_(std::move(spool)), quiet_(quiet),
+      : target_(std::move(target)),
+        spool_(std::move(spool)),
+        quiet_(quiet),
         thread_([this] { loop(); }) {}
   ~HubForwarder() {
     {
@@ -193,14 +199,17 @@ class HubForwarder {
   void loop() {
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
-      wake_.wait_for(lock, std::chrono::seconds(2), [&] { return stop_ || queue_.size() >= kBatch; });
+      wake_.wait_for(lock, std::chrono::seconds(2),
+                     [&] { return stop_ || queue_.size() >= kBatch; });
       const bool last = stop_;
       if (!queue_.empty()) {
         std::vector<std::string> batch(queue_.begin(), queue_.end());
         lock.unlock();
         const bool ok = send(batch);
         lock.lock();
-        if (ok) queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(std::min(batch.size(), queue_.size())));
+        if (ok)
+          queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(
+                                                            std::min(batch.size(), queue_.size())));
       }
       if (last) return;
     }
@@ -229,7 +238,8 @@ class HubForwarder {
   }
 
   void report(const std::string& problem) {
-    if (!failing_ && !quiet_) (void)std::fprintf(stderr, "mamori dns: %s (records stay queued)\n", problem.c_str());
+    if (!failing_ && !quiet_)
+      (void)std::fprintf(stderr, "mamori dns: %s (records stay queued)\n", problem.c_str());
     failing_ = true;
   }
 
@@ -267,6 +277,11 @@ int runDns(const CLI::App& cmd, const DnsOptions& o) {
   options.tcpIdleTimeout = std::chrono::milliseconds(static_cast<int64_t>(o.tcpIdleTimeout * 1000));
   options.maxTcpConnections = o.maxTcpConnections;
   options.newDomainMemory = o.newDomains.empty() ? 0 : o.newDomainMemory;
+  for (const auto& a : o.allow) {
+    auto prefix = IpPrefix::parse(a);
+    if (!prefix.ok()) throw CLI::ValidationError("--allow", prefix.error().message);
+    options.allowedClients.push_back(*prefix);
+  }
 
   std::vector<dns::ClientRoute> routes;
   for (const auto& r : o.clientRoutes) {
@@ -338,11 +353,23 @@ int runDns(const CLI::App& cmd, const DnsOptions& o) {
 
   if (!o.quiet) {
     std::string where;
-    for (const auto& e : server->udpEndpoints()) where += (where.empty() ? "" : ", ") + e.toString();
-    (void)std::fprintf(stderr, "mamori dns: listening on %s (UDP and TCP), %zu threads, %zu upstreams\n"
-                               "mamori dns: policy: %s\n",
+    for (const auto& e : server->udpEndpoints())
+      where += (where.empty() ? "" : ", ") + e.toString();
+    (void)std::fprintf(stderr,
+                       "mamori dns: listening on %s (UDP and TCP), %zu threads, %zu upstreams\n"
+                       "mamori dns: policy: %s\n",
                        where.c_str(), options.threads, options.upstreams.size(),
                        describePolicy(*policy).c_str());
+    const bool outside =
+        std::any_of(options.listen.begin(), options.listen.end(), [](const dns::Endpoint& e) {
+          return !(e.address.isV4() ? (e.address.v4Value() >> 24) == 127
+                                    : e.address.toString() == "::1");
+        });
+    if (outside && options.allowedClients.empty()) {
+      (void)std::fprintf(stderr,
+                         "mamori dns: warning: no --allow: every client that can reach the "
+                         "listen addresses may query (an open resolver reflects attacks)\n");
+    }
   }
 
   for (;;) {
@@ -353,8 +380,9 @@ int runDns(const CLI::App& cmd, const DnsOptions& o) {
     auto reloaded = dns::Policy::load(policySpecs(cmd, o));
     if (!reloaded.ok()) {
       server->noteReload(false);
-      (void)std::fprintf(stderr, "mamori dns: policy reload failed, the previous policy stays in force: %s\n",
-                         reloaded.error().message.c_str());
+      (void)std::fprintf(
+          stderr, "mamori dns: policy reload failed, the previous policy stays in force: %s\n",
+          reloaded.error().message.c_str());
       continue;
     }
     auto next = std::make_shared<const dns::Policy>(std::move(reloaded).value());
@@ -388,33 +416,45 @@ int runDns(const CLI::App& cmd, const DnsOptions& o) {
 void addDnsCommand(CLI::App& app) {
   static DnsOptions o;
   auto* cmd = app.add_subcommand(
-      "dns", "Protective DNS resolver: forward through a cache and a blocking policy (RPZ, domain "
-             "lists), record every policy hit with the client pseudonymized");
-  cmd->add_option("--listen", o.listen, "Address to answer on, UDP and TCP (ADDR:PORT, [IPv6]:PORT); repeatable")
+      "dns",
+      "Protective DNS resolver: forward through a cache and a blocking policy (RPZ, domain "
+      "lists), record every policy hit with the client pseudonymized");
+  cmd->add_option("--listen", o.listen,
+                  "Address to answer on, UDP and TCP (ADDR:PORT, [IPv6]:PORT); repeatable")
       ->required();
-  cmd->add_option("--upstream", o.upstreams, "Resolver to forward to (ADDR[:PORT], default port 53); repeatable, up to 16")
+  cmd->add_option("--upstream", o.upstreams,
+                  "Resolver to forward to (ADDR[:PORT], default port 53); repeatable, up to 16")
       ->required();
   cmd->add_option("--policy", o.policies,
                   "RPZ zone file, [NAME=]FILE (NAME defaults to the file name without extension); "
                   "repeatable: earlier sources win");
-  cmd->add_option("--list", o.lists,
-                  "Domain list, [NAME=]FILE[:ACTION]: one domain per line, each covering its "
-                  "subdomains; ACTION nxdomain (default), nodata, drop, tcp-only or passthru; repeatable");
+  cmd->add_option(
+      "--list", o.lists,
+      "Domain list, [NAME=]FILE[:ACTION]: one domain per line, each covering its "
+      "subdomains; ACTION nxdomain (default), nodata, drop, tcp-only or passthru; repeatable");
   cmd->add_option("--allowlist", o.allowlists,
                   "Domains never blocked (with their subdomains), [NAME=]FILE; repeatable");
+  cmd->add_option("--allow", o.allow,
+                  "Client prefix allowed to query (e.g. 10.0.0.0/8); repeatable; default: every "
+                  "client (then keep the listen address unreachable from outside)");
   cmd->add_option("--list-ttl", o.listTtl, "TTL of the negative answers a --list produces, seconds")
       ->capture_default_str();
   cmd->add_option("--hits", o.hits, "Append a record for every policy hit to this NDJSON file");
   cmd->add_option("--new-domains", o.newDomains,
-                  "Append a record for every first sighting of a name (NOERROR from upstream) to this NDJSON file");
+                  "Append a record for every first sighting of a name (NOERROR from upstream) to "
+                  "this NDJSON file");
   cmd->add_option("--new-domain-memory", o.newDomainMemory,
                   "Names remembered for --new-domains (a name is new again after this many others)")
       ->capture_default_str();
   addHubOptions(cmd, o.hub);
+  cmd->get_option("--hub")->description(
+      "Also send the hit records to this sharing hub as they come, in batches "
+      "(http(s)://HOST[:PORT]; see docs/openapi.yaml)");
   cmd->add_option("--client-route", o.clientRoutes,
                   "With --hub: PREFIX=KEY, hits from clients in PREFIX go to the organisation the "
                   "hub routes KEY to (its domain); longest prefix wins; repeatable");
-  cmd->add_option("--sensor-name", o.sensorName, "This resolver's name in records (default: the host name)");
+  cmd->add_option("--sensor-name", o.sensorName,
+                  "This resolver's name in records (default: the host name)");
   cmd->add_option("--state", o.state, "State directory (pseudonymization key)");
   cmd->add_option("--pseudonym-key", o.pseudonymKey,
                   "Pseudonymization key file (default STATE/pseudonym.key; created on first use)");
@@ -422,16 +462,20 @@ void addDnsCommand(CLI::App& app) {
   cmd->add_option("--threads", o.threads, "Worker threads (default: one per core)");
   cmd->add_option("--cache-size", o.cacheSize, "Cache memory bound: BYTES, or with K, M or G")
       ->capture_default_str();
-  cmd->add_option("--udp-size", o.udpSize, "EDNS UDP payload size advertised and the largest UDP response")
+  cmd->add_option("--udp-size", o.udpSize,
+                  "EDNS UDP payload size advertised and the largest UDP response")
       ->capture_default_str()
       ->check(CLI::Range(512, 4096));
-  cmd->add_option("--upstream-timeout", o.upstreamTimeoutMs, "Milliseconds before an upstream attempt is given up")
+  cmd->add_option("--upstream-timeout", o.upstreamTimeoutMs,
+                  "Milliseconds before an upstream attempt is given up")
       ->capture_default_str()
       ->check(CLI::Range(10u, 60000u));
-  cmd->add_option("--attempts", o.attempts, "Upstream attempts per query (each to the next upstream)")
+  cmd->add_option("--attempts", o.attempts,
+                  "Upstream attempts per query (each to the next upstream)")
       ->capture_default_str()
       ->check(CLI::Range(1u, 10u));
-  cmd->add_option("--tcp-idle-timeout", o.tcpIdleTimeout, "Seconds before an idle client TCP connection is closed")
+  cmd->add_option("--tcp-idle-timeout", o.tcpIdleTimeout,
+                  "Seconds before an idle client TCP connection is closed")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_option("--max-tcp-connections", o.maxTcpConnections, "Client TCP connections at once")

@@ -17,9 +17,12 @@ namespace {
 
 std::string_view triggerKindName(TriggerKind kind) {
   switch (kind) {
-    case TriggerKind::kQname: return "qname";
-    case TriggerKind::kWildcard: return "wildcard";
-    case TriggerKind::kResponseIp: return "response-ip";
+    case TriggerKind::kQname:
+      return "qname";
+    case TriggerKind::kWildcard:
+      return "wildcard";
+    case TriggerKind::kResponseIp:
+      return "response-ip";
   }
   return "unknown";
 }
@@ -27,7 +30,8 @@ std::string_view triggerKindName(TriggerKind kind) {
 Result<std::FILE*> openAppend(const std::filesystem::path& path) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (fd < 0) {
-    return makeError(path.string() + ": " + std::error_code(errno, std::generic_category()).message());
+    return makeError(path.string() + ": " +
+                     std::error_code(errno, std::generic_category()).message());
   }
   std::FILE* f = ::fdopen(fd, "a");
   if (f == nullptr) {
@@ -58,7 +62,9 @@ std::string formatHitRecord(const HitEvent& e, const IpAddress& client, std::str
     w.field("sensor", sensor);
     w.field("client", client.toString());
     w.key("query").beginObject();
-    w.field("name", qname).field("type", qtypeText(e.qtype)).field("transport", e.tcp ? "tcp" : "udp");
+    w.field("name", qname)
+        .field("type", qtypeText(e.qtype))
+        .field("transport", e.tcp ? "tcp" : "udp");
     w.endObject();
     w.endObject();
     return w.take();
@@ -77,7 +83,9 @@ std::string formatHitRecord(const HitEvent& e, const IpAddress& client, std::str
   w.field("sensor", sensor);
   w.field("client", client.toString());
   w.key("query").beginObject();
-  w.field("name", qname).field("type", qtypeText(e.qtype)).field("transport", e.tcp ? "tcp" : "udp");
+  w.field("name", qname)
+      .field("type", qtypeText(e.qtype))
+      .field("transport", e.tcp ? "tcp" : "udp");
   w.endObject();
   w.field("list", list);
   w.field("trigger", trigger);
@@ -130,7 +138,8 @@ void HitLog::consume(std::span<const HitEvent> events) {
         formatHitRecord(e, pseudonym, recordId(), options_.sensor, routeFor(e.client));
     std::FILE* f = e.newDomain ? newDomains_ : hits_;
     if (f != nullptr) {
-      if (std::fwrite(line.data(), 1, line.size(), f) != line.size() || std::fputc('\n', f) == EOF) {
+      if (std::fwrite(line.data(), 1, line.size(), f) != line.size() ||
+          std::fputc('\n', f) == EOF) {
         ++writeErrors_;
       }
     }

@@ -27,12 +27,20 @@ size_t rcodeSlot(uint16_t rcode) {
 
 std::string_view dropReasonName(DropReason reason) {
   switch (reason) {
-    case DropReason::kShortHeader: return "short_header";
-    case DropReason::kResponse: return "response";
-    case DropReason::kOversize: return "oversize";
-    case DropReason::kPolicy: return "policy_drop";
-    case DropReason::kClientGone: return "client_gone";
-    case DropReason::kCount: break;
+    case DropReason::kShortHeader:
+      return "short_header";
+    case DropReason::kResponse:
+      return "response";
+    case DropReason::kOversize:
+      return "oversize";
+    case DropReason::kPolicy:
+      return "policy_drop";
+    case DropReason::kClientGone:
+      return "client_gone";
+    case DropReason::kNotAllowed:
+      return "not_allowed";
+    case DropReason::kCount:
+      break;
   }
   return "other";
 }
@@ -58,7 +66,8 @@ std::string labelValue(std::string_view v) {
 class Exposition {
  public:
   void header(std::string_view name, std::string_view type, std::string_view help) {
-    fmt::format_to(std::back_inserter(out_), "# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+    fmt::format_to(std::back_inserter(out_), "# HELP {} {}\n# TYPE {} {}\n", name, help, name,
+                   type);
   }
   void sample(std::string_view name, std::string_view labels, uint64_t value) {
     if (labels.empty()) {
@@ -92,10 +101,13 @@ std::string Server::metricsText() const {
   for (size_t tcp = 0; tcp < 2; ++tcp) {
     for (size_t t = 0; t < kQtypeSlots; ++t) {
       for (size_t r = 0; r < kRcodeSlots; ++r) {
-        const uint64_t v = sum([&](const WorkerCounters& c) -> const Counter& { return c.answers[tcp][t][r]; });
+        const uint64_t v =
+            sum([&](const WorkerCounters& c) -> const Counter& { return c.answers[tcp][t][r]; });
         if (v == 0) continue;
-        const std::string qtype = t < kCountedQtypes.size() ? qtypeText(kCountedQtypes[t]) : "other";
-        const std::string_view rcode = r < kCountedRcodes.size() ? rcodeName(kCountedRcodes[r]) : "OTHER";
+        const std::string qtype =
+            t < kCountedQtypes.size() ? qtypeText(kCountedQtypes[t]) : "other";
+        const std::string_view rcode =
+            r < kCountedRcodes.size() ? rcodeName(kCountedRcodes[r]) : "OTHER";
         x.sample("mamori_dns_responses_total",
                  fmt::format("transport=\"{}\",qtype=\"{}\",rcode=\"{}\"", tcp != 0 ? "tcp" : "udp",
                              qtype, rcode),
@@ -114,7 +126,8 @@ std::string Server::metricsText() const {
   x.header("mamori_dns_malformed_total", "counter",
            "Malformed queries (answered FORMERR, or dropped without a header), by problem.");
   for (size_t e = 1; e < kParseErrorSlots; ++e) {
-    const uint64_t v = sum([&](const WorkerCounters& c) -> const Counter& { return c.malformed[e]; });
+    const uint64_t v =
+        sum([&](const WorkerCounters& c) -> const Counter& { return c.malformed[e]; });
     if (v == 0) continue;
     x.sample("mamori_dns_malformed_total",
              fmt::format("reason=\"{}\"", parseErrorName(static_cast<ParseError>(e))), v);
@@ -122,7 +135,8 @@ std::string Server::metricsText() const {
 
   x.header("mamori_dns_overload_total", "counter",
            "Queries answered SERVFAIL because too many were waiting for upstreams.");
-  x.sample("mamori_dns_overload_total", "", sum([](const WorkerCounters& c) -> const Counter& { return c.overload; }));
+  x.sample("mamori_dns_overload_total", "",
+           sum([](const WorkerCounters& c) -> const Counter& { return c.overload; }));
 
   x.header("mamori_dns_policy_hits_total", "counter", "Policy decisions, by list and action.");
   s.hitsByList.with([&](const std::map<std::string, std::array<uint64_t, 8>>& counts) {
@@ -145,8 +159,10 @@ std::string Server::metricsText() const {
 
   const std::shared_ptr<const Policy> policy = s.currentPolicy();
   x.header("mamori_dns_policy_triggers", "gauge", "Triggers in the policy in force, by kind.");
-  x.sample("mamori_dns_policy_triggers", "kind=\"qname\"", static_cast<uint64_t>(policy->qnameTriggerCount()));
-  x.sample("mamori_dns_policy_triggers", "kind=\"response_ip\"", static_cast<uint64_t>(policy->ipTriggerCount()));
+  x.sample("mamori_dns_policy_triggers", "kind=\"qname\"",
+           static_cast<uint64_t>(policy->qnameTriggerCount()));
+  x.sample("mamori_dns_policy_triggers", "kind=\"response_ip\"",
+           static_cast<uint64_t>(policy->ipTriggerCount()));
   x.header("mamori_dns_policy_memory_bytes", "gauge", "Heap bytes held by the policy in force.");
   x.sample("mamori_dns_policy_memory_bytes", "", static_cast<uint64_t>(policy->memoryBytes()));
   x.header("mamori_dns_policy_reloads_total", "counter", "Policy reloads, by result.");
@@ -176,12 +192,19 @@ std::string Server::metricsText() const {
     Counter (WorkerCounters::*field)[kMaxUpstreams];
   };
   const Series series[] = {
-      {"mamori_dns_upstream_queries_total", "Queries sent to the upstream (each attempt).", &WorkerCounters::upQueries},
-      {"mamori_dns_upstream_timeouts_total", "Attempts the upstream did not answer in time.", &WorkerCounters::upTimeouts},
-      {"mamori_dns_upstream_spoofed_total", "Answers dropped for a wrong id, question or 0x20 case.", &WorkerCounters::upSpoofed},
-      {"mamori_dns_upstream_malformed_total", "Answers that did not parse.", &WorkerCounters::upMalformed},
-      {"mamori_dns_upstream_errors_total", "SERVFAIL/REFUSED/NOTIMP answers and refused or broken exchanges.", &WorkerCounters::upErrors},
-      {"mamori_dns_upstream_tcp_fallbacks_total", "Truncated answers fetched again over TCP.", &WorkerCounters::upTcp},
+      {"mamori_dns_upstream_queries_total", "Queries sent to the upstream (each attempt).",
+       &WorkerCounters::upQueries},
+      {"mamori_dns_upstream_timeouts_total", "Attempts the upstream did not answer in time.",
+       &WorkerCounters::upTimeouts},
+      {"mamori_dns_upstream_spoofed_total",
+       "Answers dropped for a wrong id, question or 0x20 case.", &WorkerCounters::upSpoofed},
+      {"mamori_dns_upstream_malformed_total", "Answers that did not parse.",
+       &WorkerCounters::upMalformed},
+      {"mamori_dns_upstream_errors_total",
+       "SERVFAIL/REFUSED/NOTIMP answers and refused or broken exchanges.",
+       &WorkerCounters::upErrors},
+      {"mamori_dns_upstream_tcp_fallbacks_total", "Truncated answers fetched again over TCP.",
+       &WorkerCounters::upTcp},
   };
   for (const Series& ser : series) {
     x.header(ser.name, "counter", ser.help);
@@ -197,25 +220,32 @@ std::string Server::metricsText() const {
     uint64_t cumulative = 0;
     for (size_t b = 0; b <= kLatencyBoundsMicros.size(); ++b) {
       cumulative += sum([&](const WorkerCounters& c) -> const Counter& { return c.latency[i][b]; });
-      const std::string le = b < kLatencyBoundsMicros.size()
-                                 ? fmt::format("{}", static_cast<double>(kLatencyBoundsMicros[b]) / 1e6)
-                                 : "+Inf";
+      const std::string le =
+          b < kLatencyBoundsMicros.size()
+              ? fmt::format("{}", static_cast<double>(kLatencyBoundsMicros[b]) / 1e6)
+              : "+Inf";
       x.sample("mamori_dns_upstream_latency_seconds_bucket",
                fmt::format("upstream=\"{}\",le=\"{}\"", up, le), cumulative);
     }
-    const uint64_t micros = sum([&](const WorkerCounters& c) -> const Counter& { return c.latencySumMicros[i]; });
+    const uint64_t micros =
+        sum([&](const WorkerCounters& c) -> const Counter& { return c.latencySumMicros[i]; });
     x.sample("mamori_dns_upstream_latency_seconds_sum", fmt::format("upstream=\"{}\"", up),
              static_cast<double>(micros) / 1e6);
-    x.sample("mamori_dns_upstream_latency_seconds_count", fmt::format("upstream=\"{}\"", up), cumulative);
+    x.sample("mamori_dns_upstream_latency_seconds_count", fmt::format("upstream=\"{}\"", up),
+             cumulative);
   }
 
   x.header("mamori_dns_tcp_connections", "gauge", "Open client TCP connections.");
   x.sample("mamori_dns_tcp_connections", "", static_cast<uint64_t>(s.tcpConnections.load()));
   x.header("mamori_dns_tcp_connections_total", "counter", "Client TCP connections, by outcome.");
-  x.sample("mamori_dns_tcp_connections_total", "outcome=\"accepted\"", sum([](const WorkerCounters& c) -> const Counter& { return c.tcpAccepted; }));
-  x.sample("mamori_dns_tcp_connections_total", "outcome=\"refused_limit\"", sum([](const WorkerCounters& c) -> const Counter& { return c.tcpRefused; }));
-  x.sample("mamori_dns_tcp_connections_total", "outcome=\"idle_closed\"", sum([](const WorkerCounters& c) -> const Counter& { return c.tcpIdleClosed; }));
-  x.sample("mamori_dns_tcp_connections_total", "outcome=\"aborted_slow_reader\"", sum([](const WorkerCounters& c) -> const Counter& { return c.tcpAborted; }));
+  x.sample("mamori_dns_tcp_connections_total", "outcome=\"accepted\"",
+           sum([](const WorkerCounters& c) -> const Counter& { return c.tcpAccepted; }));
+  x.sample("mamori_dns_tcp_connections_total", "outcome=\"refused_limit\"",
+           sum([](const WorkerCounters& c) -> const Counter& { return c.tcpRefused; }));
+  x.sample("mamori_dns_tcp_connections_total", "outcome=\"idle_closed\"",
+           sum([](const WorkerCounters& c) -> const Counter& { return c.tcpIdleClosed; }));
+  x.sample("mamori_dns_tcp_connections_total", "outcome=\"aborted_slow_reader\"",
+           sum([](const WorkerCounters& c) -> const Counter& { return c.tcpAborted; }));
   return x.take();
 }
 

@@ -88,11 +88,16 @@ size_t writeUpstreamQuery(std::span<uint8_t> out, uint16_t id, const Name& qname
 
 std::string_view upstreamVerdictName(UpstreamVerdict verdict) {
   switch (verdict) {
-    case UpstreamVerdict::kAccept: return "accept";
-    case UpstreamVerdict::kNotResponse: return "not_response";
-    case UpstreamVerdict::kWrongId: return "wrong_id";
-    case UpstreamVerdict::kWrongQuestion: return "wrong_question";
-    case UpstreamVerdict::kWrongCase: return "wrong_case";
+    case UpstreamVerdict::kAccept:
+      return "accept";
+    case UpstreamVerdict::kNotResponse:
+      return "not_response";
+    case UpstreamVerdict::kWrongId:
+      return "wrong_id";
+    case UpstreamVerdict::kWrongQuestion:
+      return "wrong_question";
+    case UpstreamVerdict::kWrongCase:
+      return "wrong_case";
   }
   return "unknown";
 }
@@ -158,9 +163,8 @@ size_t writeLocalData(const Message& query, const LocalData& data, const Negativ
                       const ResponseOptions& options) {
   const uint16_t qtype = query.question.type;
   const bool any = qtype == kTypeAny;
-  const bool have = std::any_of(data.records.begin(), data.records.end(), [&](const LocalRecord& r) {
-    return any || r.type == qtype;
-  });
+  const bool have = std::any_of(data.records.begin(), data.records.end(),
+                                [&](const LocalRecord& r) { return any || r.type == qtype; });
   if (!have) return writePolicyNegative(query, kRcodeNoError, soa, ruleTtl, out, limit, options);
   MessageWriter w(out, limit);
   if (!beginResponse(w, query, kRcodeNoError, options)) return 0;
@@ -271,25 +275,44 @@ PolicyMatch matchAnswerAddresses(const Message& response, const Policy& policy,
 
 std::string_view qtypeName(uint16_t type) {
   switch (type) {
-    case kTypeA: return "A";
-    case kTypeNs: return "NS";
-    case kTypeCname: return "CNAME";
-    case kTypeSoa: return "SOA";
-    case kTypePtr: return "PTR";
-    case kTypeMx: return "MX";
-    case kTypeTxt: return "TXT";
-    case kTypeAaaa: return "AAAA";
-    case kTypeSrv: return "SRV";
-    case kTypeDname: return "DNAME";
-    case 43: return "DS";
-    case kTypeRrsig: return "RRSIG";
-    case 48: return "DNSKEY";
-    case 64: return "SVCB";
-    case 65: return "HTTPS";
-    case 252: return "AXFR";
-    case kTypeAny: return "ANY";
-    case 257: return "CAA";
-    default: return {};
+    case kTypeA:
+      return "A";
+    case kTypeNs:
+      return "NS";
+    case kTypeCname:
+      return "CNAME";
+    case kTypeSoa:
+      return "SOA";
+    case kTypePtr:
+      return "PTR";
+    case kTypeMx:
+      return "MX";
+    case kTypeTxt:
+      return "TXT";
+    case kTypeAaaa:
+      return "AAAA";
+    case kTypeSrv:
+      return "SRV";
+    case kTypeDname:
+      return "DNAME";
+    case 43:
+      return "DS";
+    case kTypeRrsig:
+      return "RRSIG";
+    case 48:
+      return "DNSKEY";
+    case 64:
+      return "SVCB";
+    case 65:
+      return "HTTPS";
+    case 252:
+      return "AXFR";
+    case kTypeAny:
+      return "ANY";
+    case 257:
+      return "CAA";
+    default:
+      return {};
   }
 }
 
@@ -300,14 +323,22 @@ std::string qtypeText(uint16_t type) {
 
 std::string_view rcodeName(uint16_t rcode) {
   switch (rcode) {
-    case kRcodeNoError: return "NOERROR";
-    case kRcodeFormErr: return "FORMERR";
-    case kRcodeServFail: return "SERVFAIL";
-    case kRcodeNxDomain: return "NXDOMAIN";
-    case kRcodeNotImp: return "NOTIMP";
-    case kRcodeRefused: return "REFUSED";
-    case kRcodeBadVers: return "BADVERS";
-    default: return "OTHER";
+    case kRcodeNoError:
+      return "NOERROR";
+    case kRcodeFormErr:
+      return "FORMERR";
+    case kRcodeServFail:
+      return "SERVFAIL";
+    case kRcodeNxDomain:
+      return "NXDOMAIN";
+    case kRcodeNotImp:
+      return "NOTIMP";
+    case kRcodeRefused:
+      return "REFUSED";
+    case kRcodeBadVers:
+      return "BADVERS";
+    default:
+      return "OTHER";
   }
 }
 

@@ -90,8 +90,7 @@ size_t writeCnameAnswer(const Message& query, const Name& target, uint32_t cname
 
 // The first response-IP decision for the A and AAAA records in `response`'s answer section,
 // among sources before `sourceLimit`; action kNone when nothing matched.
-PolicyMatch matchAnswerAddresses(const Message& response, const Policy& policy,
-                                 size_t sourceLimit);
+PolicyMatch matchAnswerAddresses(const Message& response, const Policy& policy, size_t sourceLimit);
 
 // Mnemonics for metrics and records: "A", "AAAA", ... "TYPE65" / "NOERROR", ... "RCODE11".
 std::string_view qtypeName(uint16_t type);

@@ -18,7 +18,9 @@ namespace mamori::dns {
 
 namespace {
 
-std::string errnoText() { return std::error_code(errno, std::generic_category()).message(); }
+std::string errnoText() {
+  return std::error_code(errno, std::generic_category()).message();
+}
 
 // The sockaddr for an endpoint.
 socklen_t toSockaddr(const Endpoint& e, sockaddr_storage& out) {
@@ -42,7 +44,8 @@ socklen_t toSockaddr(const Endpoint& e, sockaddr_storage& out) {
 uint16_t boundPort(int fd) {
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return 0;  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): sockaddr API
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0)
+    return 0;  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): sockaddr API
   if (ss.ss_family == AF_INET) {
     sockaddr_in sin{};
     std::memcpy(&sin, &ss, sizeof sin);
@@ -57,7 +60,8 @@ uint16_t boundPort(int fd) {
 // with `error` set.
 int openListener(const Endpoint& e, bool tcp, std::string& error) {
   const int family = e.address.isV4() ? AF_INET : AF_INET6;
-  const int fd = ::socket(family, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const int fd =
+      ::socket(family, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     error = errnoText();
     return -1;
@@ -73,7 +77,8 @@ int openListener(const Endpoint& e, bool tcp, std::string& error) {
   }
   sockaddr_storage ss{};
   const socklen_t len = toSockaddr(e, ss);
-  if (::bind(fd, reinterpret_cast<const sockaddr*>(&ss), len) != 0 ||  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): sockaddr API
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&ss), len) !=
+          0 ||  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): sockaddr API
       (tcp && ::listen(fd, 1024) != 0)) {
     error = errnoText();
     ::close(fd);
@@ -91,21 +96,25 @@ Result<Endpoint> Endpoint::parse(std::string_view text, uint16_t defaultPort) {
   std::string_view port;
   if (!text.empty() && text.front() == '[') {
     const size_t close = text.find(']');
-    if (close == std::string_view::npos) return makeError("'" + std::string(text) + "': missing ']'");
+    if (close == std::string_view::npos)
+      return makeError("'" + std::string(text) + "': missing ']'");
     host = text.substr(1, close - 1);
     const std::string_view rest = text.substr(close + 1);
     if (!rest.empty()) {
-      if (rest.front() != ':') return makeError("'" + std::string(text) + "': expected ':PORT' after ']'");
+      if (rest.front() != ':')
+        return makeError("'" + std::string(text) + "': expected ':PORT' after ']'");
       port = rest.substr(1);
     }
   } else if (const size_t colon = text.find(':');
-             colon != std::string_view::npos && text.find(':', colon + 1) == std::string_view::npos) {
+             colon != std::string_view::npos &&
+             text.find(':', colon + 1) == std::string_view::npos) {
     host = text.substr(0, colon);
     port = text.substr(colon + 1);
   }
   auto address = IpAddress::parse(host);
   if (!address.ok()) {
-    return makeError("'" + std::string(text) + "': not an address (ADDR, ADDR:PORT or [IPv6]:PORT)");
+    return makeError("'" + std::string(text) +
+                     "': not an address (ADDR, ADDR:PORT or [IPv6]:PORT)");
   }
   Endpoint e;
   e.address = *address;
@@ -130,7 +139,8 @@ std::string Endpoint::toString() const {
 
 // ---- SeenNames ----
 
-SeenNames::SeenNames(size_t capacity) : capacity_(std::max<size_t>(capacity, 1)), key_(randomSipKey()) {}
+SeenNames::SeenNames(size_t capacity)
+    : capacity_(std::max<size_t>(capacity, 1)), key_(randomSipKey()) {}
 
 bool SeenNames::insert(const Name& lowercased) {
   const uint64_t h = sipHash24(key_, lowercased.wire());
@@ -145,8 +155,11 @@ bool SeenNames::insert(const Name& lowercased) {
 
 // ---- Server::Impl ----
 
-Server::Impl::Impl(const ServerOptions& o)
-    : options(o), cache(o.cache), seen(o.newDomainMemory) {}
+Server::Impl::Impl(const ServerOptions& o) : options(o), cache(o.cache), seen(o.newDomainMemory) {
+  PrefixSetBuilder builder;
+  for (const IpPrefix& p : o.allowedClients) builder.add(p, 0);
+  allowed = builder.build();
+}
 
 Server::Impl::~Impl() = default;
 
@@ -157,6 +170,7 @@ std::shared_ptr<const Policy> Server::Impl::currentPolicy() const {
 
 size_t Server::Impl::pickUpstream(size_t& cursor, uint32_t triedMask) const {
   const size_t n = upstreams.size();
+  if (n == 0) return 0;  // start() refuses a server without upstreams
   for (int pass = 0; pass < 2; ++pass) {
     for (size_t k = 0; k < n; ++k) {
       const size_t i = (cursor + k) % n;
@@ -182,7 +196,8 @@ void Server::Impl::upstreamAnswered(size_t index) {
 
 void Server::Impl::upstreamTimedOut(size_t index) {
   UpstreamState& u = *upstreams[index];
-  if (u.consecutiveTimeouts.fetch_add(1, std::memory_order_relaxed) + 1 >= options.downAfterTimeouts) {
+  if (u.consecutiveTimeouts.fetch_add(1, std::memory_order_relaxed) + 1 >=
+      options.downAfterTimeouts) {
     u.up.store(false, std::memory_order_relaxed);
   }
 }
@@ -197,10 +212,12 @@ bool Server::Impl::probe(UpstreamState& upstream) const {
   const size_t n = writeUpstreamQuery(query, id, name, kTypeNs, kClassIn, false, false,
                                       options.response.udpPayloadSize);
   bool ok = false;
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&upstream.address), upstream.addressLength) == 0 &&  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): sockaddr API
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&upstream.address), upstream.addressLength) ==
+          0 &&  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): sockaddr API
       ::send(fd, query.data(), n, 0) == static_cast<ssize_t>(n)) {
     pollfd pfd{fd, POLLIN, 0};
-    const int timeoutMs = static_cast<int>(std::min(options.upstreamTimeout, options.probeInterval).count());
+    const int timeoutMs =
+        static_cast<int>(std::min(options.upstreamTimeout, options.probeInterval).count());
     std::vector<uint8_t> buf(kMaxMessage);
     Message answer;
     while (::poll(&pfd, 1, timeoutMs) == 1) {
@@ -227,7 +244,8 @@ void Server::Impl::healthLoop() {
     if (stopRequested) break;
     lock.unlock();
     for (auto& u : upstreams) {
-      if (!u->up.load(std::memory_order_relaxed) && probe(*u)) upstreamAnswered(&u - upstreams.data());
+      if (!u->up.load(std::memory_order_relaxed) && probe(*u))
+        upstreamAnswered(&u - upstreams.data());
     }
     lock.lock();
   }
@@ -248,8 +266,8 @@ void Server::Impl::collectorLoop() {
         for (const HitEvent& e : batch) {
           if (e.newDomain) continue;
           const auto& sources = e.policy->sources();
-          const std::string& list = e.match.source < sources.size() ? sources[e.match.source].name
-                                                                    : std::string();
+          const std::string& list =
+              e.match.source < sources.size() ? sources[e.match.source].name : std::string();
           ++counts[list][static_cast<size_t>(e.match.action) & 7];
         }
       });
@@ -269,11 +287,12 @@ void Server::Impl::collectorLoop() {
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-Server::~Server() { stop(); }
+Server::~Server() {
+  stop();
+}
 
 Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options,
-                                              std::shared_ptr<const Policy> policy,
-                                              HitSink* sink) {
+                                              std::shared_ptr<const Policy> policy, HitSink* sink) {
   if (policy == nullptr) return makeError("no policy");
   if (options.listen.empty()) return makeError("no listen address");
   if (options.upstreams.empty()) return makeError("no upstream");
@@ -353,7 +372,7 @@ Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options,
   }
 
   for (size_t w = 0; w < threads; ++w) {
-    auto worker = std::make_unique<Worker>(*impl, w);
+    auto worker = std::make_unique<Worker>(*impl);
     auto r = worker->init(udp[w], tcp[w]);
     udp[w].clear();  // the worker owns them now
     tcp[w].clear();
@@ -399,18 +418,28 @@ void Server::setPolicy(std::shared_ptr<const Policy> policy) {
   s.policyGeneration.fetch_add(1, std::memory_order_acq_rel);
 }
 
-std::shared_ptr<const Policy> Server::policy() const { return impl_->currentPolicy(); }
+std::shared_ptr<const Policy> Server::policy() const {
+  return impl_->currentPolicy();
+}
 
-void Server::noteReload(bool ok) { (ok ? impl_->reloadsOk : impl_->reloadsFailed).fetch_add(1); }
+void Server::noteReload(bool ok) {
+  (ok ? impl_->reloadsOk : impl_->reloadsFailed).fetch_add(1);
+}
 
-std::vector<Endpoint> Server::udpEndpoints() const { return impl_->udpBound; }
-std::vector<Endpoint> Server::tcpEndpoints() const { return impl_->tcpBound; }
+std::vector<Endpoint> Server::udpEndpoints() const {
+  return impl_->udpBound;
+}
+std::vector<Endpoint> Server::tcpEndpoints() const {
+  return impl_->tcpBound;
+}
 
 bool Server::upstreamUp(size_t index) const {
   return index < impl_->upstreams.size() && impl_->upstreams[index]->up.load();
 }
 
-CacheStats Server::cacheStats() const { return impl_->cache.stats(); }
+CacheStats Server::cacheStats() const {
+  return impl_->cache.stats();
+}
 
 ServerCounters Server::counters() const {
   ServerCounters out;

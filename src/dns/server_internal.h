@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "lock_guarded.h"
+#include "mamori/core/prefix_set.h"
 #include "mamori/dns/server.h"
 
 namespace mamori::dns {
@@ -27,7 +28,9 @@ namespace mamori::dns {
 // read-modify-write, which would cost a locked instruction per query for nothing.
 class Counter {
  public:
-  void add(uint64_t n = 1) { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  void add(uint64_t n = 1) {
+    v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
   uint64_t get() const { return v_.load(std::memory_order_relaxed); }
 
  private:
@@ -35,7 +38,7 @@ class Counter {
 };
 
 // Query types and rcodes get a slot each in the per-worker tables; the rest share "other".
-inline constexpr std::array<uint16_t, 15> kCountedQtypes = {1,  28, 5,  15, 16, 2,  6,  12,
+inline constexpr std::array<uint16_t, 15> kCountedQtypes = {1,  28, 5,  15,  16, 2,  6,  12,
                                                             33, 65, 64, 255, 43, 48, 257};
 inline constexpr size_t kQtypeSlots = kCountedQtypes.size() + 1;
 inline constexpr std::array<uint16_t, 7> kCountedRcodes = {0, 1, 2, 3, 4, 5, 16};
@@ -52,6 +55,7 @@ enum class DropReason : uint8_t {
   kOversize,     // a UDP query larger than the receive buffer
   kPolicy,       // RPZ DROP
   kClientGone,   // the TCP connection closed before the upstream answered
+  kNotAllowed,   // the client is outside ServerOptions::allowedClients
   kCount,
 };
 std::string_view dropReasonName(DropReason reason);
@@ -120,6 +124,7 @@ struct Server::Impl {
 
   ServerOptions options;
   Cache cache;
+  PrefixSet allowed;  // from options.allowedClients; empty: everyone
   std::vector<std::unique_ptr<UpstreamState>> upstreams;
   std::vector<Endpoint> udpBound, tcpBound;
 

@@ -21,7 +21,7 @@ namespace mamori::dns {
 
 class Worker {
  public:
-  Worker(Server::Impl& server, size_t index);
+  explicit Worker(Server::Impl& server);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -153,7 +153,6 @@ class Worker {
   IpAddress clientAddress(const ClientRef& client) const;
 
   Server::Impl& server_;
-  size_t index_;
   int epoll_ = -1;
   int wakeFd_ = -1;
   std::vector<int> udpFds_, tcpFds_;
@@ -161,16 +160,16 @@ class Worker {
   RandomPool random_;
   size_t upstreamCursor_ = 0;
 
-  int64_t now_ = 0;       // steady clock, microseconds: deadlines, cache ages
-  int64_t wallNow_ = 0;   // system clock, microseconds: hit records
+  int64_t now_ = 0;      // steady clock, microseconds: deadlines, cache ages
+  int64_t wallNow_ = 0;  // system clock, microseconds: hit records
   int64_t lastSweep_ = 0;
 
   std::shared_ptr<const Policy> policy_;
   uint64_t policyGen_ = 0;
   std::vector<NegativeSoa> soas_;  // per policy source
 
-  Message query_;   // the query being handled
-  Message answer_;  // an upstream or cached answer being handled
+  Message query_;                  // the query being handled
+  Message answer_;                 // an upstream or cached answer being handled
   std::vector<uint8_t> out_;       // responses are built here
   std::vector<uint8_t> upstream_;  // upstream answers are read here
   std::vector<uint8_t> chase_;     // a cached answer for a policy CNAME's target

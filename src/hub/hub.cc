@@ -268,11 +268,9 @@ Result<SigningKey> loadOrCreateAuditKey(const std::filesystem::path& state) {
   SigningKey key = SigningKey::generate();
   if (auto r = key.saveFile(keyPath); !r) return r.error();
   const std::string pem = key.publicKey().toPem();
-  if (auto r = writeNewPrivateFile(state / "audit.pub",
-                                   std::span(reinterpret_cast<const uint8_t*>(pem.data()),
-                                             pem.size()));  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast):
-                                                            // bytes of a string
-      !r) {
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the bytes of a string
+  const auto* bytes = reinterpret_cast<const uint8_t*>(pem.data());
+  if (auto r = writeNewPrivateFile(state / "audit.pub", std::span(bytes, pem.size())); !r) {
     return r.error();
   }
   return key;

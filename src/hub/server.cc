@@ -39,6 +39,12 @@ void sendJson(httplib::Response& res, int status, const Json& body) {
   res.set_content(body.dump() + "\n", "application/json");
 }
 
+// A body the hub already serialized (event list pages splice stored records in as sent).
+void sendJson(httplib::Response& res, int status, const JsonText& body) {
+  res.status = status;
+  res.set_content(body.text + "\n", "application/json");
+}
+
 void sendError(httplib::Response& res, const ApiError& e) {
   Json err{{"code", e.code}, {"message", e.message}};
   if (!e.details.is_null()) err["details"] = e.details;
@@ -301,7 +307,7 @@ struct HubServer::Impl {
                 return sendError(res, badParam(k, "unknown parameter"));
               }
             }
-            reply(res, hub.listEvents(p, q));
+            reply(res, hub.listEventsPage(p, q));
           }));
     route("GET", "/api/v1/events/{id}",
           authed([this](const Principal& p, const httplib::Request& req, httplib::Response& res) {

@@ -15,12 +15,15 @@ namespace {
 
 using testutil::Bytes;
 
-Name name(std::string_view text) { return *Name::fromText(text); }
-
-Message parse(const Bytes& wire, Message& m) {
-  EXPECT_EQ(parseMessage(wire, m), ParseError::kNone);
-  return m;
+Name name(std::string_view text) {
+  return *Name::fromText(text);
 }
+
+// `m` points into `wire`, which must outlive it (hence no temporaries).
+void parse(const Bytes& wire, Message& m) {
+  EXPECT_EQ(parseMessage(wire, m), ParseError::kNone);
+}
+void parse(Bytes&& wire, Message& m) = delete;
 
 TEST(RandomizeCase, KeepsTheNameAndMixesTheCase) {
   RandomPool random;
@@ -63,7 +66,8 @@ TEST(UpstreamQuery, HasRdTheQuestionAndAnOptWithDo) {
   EXPECT_EQ(m.edns.udpPayloadSize, 1232);
 }
 
-Bytes answerFor(uint16_t id, std::string_view qname, uint16_t type = kTypeA, uint16_t flags = 0x8180) {
+Bytes answerFor(uint16_t id, std::string_view qname, uint16_t type = kTypeA,
+                uint16_t flags = 0x8180) {
   Bytes b = testutil::header(id, flags, 1, 1, 0, 0);
   testutil::putBytes(b, testutil::wireName(qname));
   testutil::put16(b, type);
@@ -75,15 +79,19 @@ Bytes answerFor(uint16_t id, std::string_view qname, uint16_t type = kTypeA, uin
 TEST(VerifyUpstreamAnswer, AcceptsOnlyTheExactIdQuestionAndCase) {
   const Name sent = name("wWw.eXample.");
   Message m;
-  parse(answerFor(7, "wWw.eXample"), m);
+  const Bytes wire1 = answerFor(7, "wWw.eXample");
+  parse(wire1, m);
   EXPECT_EQ(verifyUpstreamAnswer(m, 7, sent, kTypeA, kClassIn), UpstreamVerdict::kAccept);
   EXPECT_EQ(verifyUpstreamAnswer(m, 8, sent, kTypeA, kClassIn), UpstreamVerdict::kWrongId);
   EXPECT_EQ(verifyUpstreamAnswer(m, 7, sent, kTypeAaaa, kClassIn), UpstreamVerdict::kWrongQuestion);
-  parse(answerFor(7, "www.example"), m);
+  const Bytes wire2 = answerFor(7, "www.example");
+  parse(wire2, m);
   EXPECT_EQ(verifyUpstreamAnswer(m, 7, sent, kTypeA, kClassIn), UpstreamVerdict::kWrongCase);
-  parse(answerFor(7, "other.example"), m);
+  const Bytes wire3 = answerFor(7, "other.example");
+  parse(wire3, m);
   EXPECT_EQ(verifyUpstreamAnswer(m, 7, sent, kTypeA, kClassIn), UpstreamVerdict::kWrongQuestion);
-  parse(answerFor(7, "wWw.eXample", kTypeA, 0x0100), m);  // QR clear: a query, not an answer
+  const Bytes query = answerFor(7, "wWw.eXample", kTypeA, 0x0100);  // QR clear: not an answer
+  parse(query, m);
   EXPECT_EQ(verifyUpstreamAnswer(m, 7, sent, kTypeA, kClassIn), UpstreamVerdict::kNotResponse);
   EXPECT_EQ(upstreamVerdictName(UpstreamVerdict::kWrongCase), "wrong_case");
 }
@@ -92,7 +100,8 @@ Policy policyFrom(std::string_view rpz, std::string_view list = "") {
   PolicyBuilder b;
   EXPECT_TRUE(b.addRpzText("zone", rpz, "zone.rpz").ok());
   if (!list.empty()) {
-    EXPECT_TRUE(b.addDomainListText("list", list, "list.txt", PolicyAction::kNxdomain, true, 120).ok());
+    EXPECT_TRUE(
+        b.addDomainListText("list", list, "list.txt", PolicyAction::kNxdomain, true, 120).ok());
   }
   return b.build();
 }
@@ -116,7 +125,8 @@ TEST(PolicyAnswers, NegativeAnswersCarryTheZoneSoaOrAMadeUpOne) {
   EXPECT_EQ(list.owner.toText(), "list.rpz.invalid.");
 
   Message q;
-  parse(testutil::query("bad.example", kTypeA, 0x4321, true), q);
+  const Bytes wire4 = testutil::query("bad.example", kTypeA, 0x4321, true);
+  parse(wire4, q);
   std::array<uint8_t, 1232> out{};
   const PolicyMatch match = p.matchQname(q.question.name);
   ASSERT_EQ(match.action, PolicyAction::kNxdomain);
@@ -139,7 +149,8 @@ TEST(PolicyAnswers, LocalDataAnswersItsTypeAndNodataOtherwise) {
   const NegativeSoa soa = negativeSoaFor(p.sources()[0]);
   std::array<uint8_t, 512> out{};
   Message q;
-  parse(testutil::query("SINK.example", kTypeA), q);
+  const Bytes wire5 = testutil::query("SINK.example", kTypeA);
+  parse(wire5, q);
   size_t n = writeLocalData(q, *match.localData, soa, match.ttl, out, out.size(), {});
   Message r;
   ASSERT_EQ(parseMessage(std::span<const uint8_t>(out.data(), n), r), ParseError::kNone);
@@ -151,7 +162,8 @@ TEST(PolicyAnswers, LocalDataAnswersItsTypeAndNodataOtherwise) {
   ASSERT_EQ(readName(r.wire, r.records[0].offset, owner, &next), ParseError::kNone);
   EXPECT_TRUE(owner.identical(name("SINK.example.")));  // the client's spelling
 
-  parse(testutil::query("sink.example", kTypeAaaa), q);
+  const Bytes wire6 = testutil::query("sink.example", kTypeAaaa);
+  parse(wire6, q);
   n = writeLocalData(q, *match.localData, soa, match.ttl, out, out.size(), {});
   ASSERT_EQ(parseMessage(std::span<const uint8_t>(out.data(), n), r), ParseError::kNone);
   EXPECT_EQ(r.rcode(), kRcodeNoError);
@@ -161,7 +173,8 @@ TEST(PolicyAnswers, LocalDataAnswersItsTypeAndNodataOtherwise) {
 
 TEST(PolicyAnswers, TruncatedAnswerHasTcAndNoRecords) {
   Message q;
-  parse(testutil::query("x.example", kTypeA, 9, true), q);
+  const Bytes wire7 = testutil::query("x.example", kTypeA, 9, true);
+  parse(wire7, q);
   std::array<uint8_t, 512> out{};
   const size_t n = writeTruncated(q, out, out.size(), {});
   Message r;
@@ -189,9 +202,11 @@ TEST(CnameAnswer, CopiesTheTargetsRecordsWithNamesWrittenAgain) {
   ASSERT_EQ(parseMessage(up, upstream), ParseError::kNone);
 
   Message q;
-  parse(testutil::query("Garden.example", kTypeA, 0x7777), q);
+  const Bytes wire8 = testutil::query("Garden.example", kTypeA, 0x7777);
+  parse(wire8, q);
   std::array<uint8_t, 1024> out{};
-  const size_t n = writeCnameAnswer(q, name("walled.garden.test."), 60, &upstream, out, out.size(), {});
+  const size_t n =
+      writeCnameAnswer(q, name("walled.garden.test."), 60, &upstream, out, out.size(), {});
   Message r;
   ASSERT_EQ(parseMessage(std::span<const uint8_t>(out.data(), n), r), ParseError::kNone);
   EXPECT_EQ(r.header.id, 0x7777);
@@ -210,7 +225,8 @@ TEST(CnameAnswer, CopiesTheTargetsRecordsWithNamesWrittenAgain) {
   EXPECT_EQ(exchange.toText(), "walled.garden.test.");
 
   // Without an upstream answer (qtype CNAME): the CNAME alone.
-  const size_t m = writeCnameAnswer(q, name("walled.garden.test."), 60, nullptr, out, out.size(), {});
+  const size_t m =
+      writeCnameAnswer(q, name("walled.garden.test."), 60, nullptr, out, out.size(), {});
   ASSERT_EQ(parseMessage(std::span<const uint8_t>(out.data(), m), r), ParseError::kNone);
   EXPECT_EQ(r.section(Section::kAnswer).size(), 1u);
 }
@@ -218,7 +234,8 @@ TEST(CnameAnswer, CopiesTheTargetsRecordsWithNamesWrittenAgain) {
 TEST(ResponseIp, MatchesAddressesInTheAnswerSection) {
   const Policy p = policyFrom(kRpz);
   Message m;
-  parse(answerFor(1, "x.example"), m);  // 192.0.2.1, inside 192.0.2.0/24
+  const Bytes inside = answerFor(1, "x.example");  // 192.0.2.1, inside 192.0.2.0/24
+  parse(inside, m);
   const PolicyMatch match = matchAnswerAddresses(m, p, SIZE_MAX);
   EXPECT_EQ(match.action, PolicyAction::kNxdomain);
   EXPECT_EQ(match.trigger, TriggerKind::kResponseIp);

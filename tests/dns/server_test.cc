@@ -113,11 +113,11 @@ class FakeUpstream {
       if ((fds[0].revents & POLLIN) != 0) {
         sockaddr_in from{};
         socklen_t len = sizeof from;
-        const ssize_t n = ::recvfrom(udp_, buf.data(), buf.size(), 0,
-                                     reinterpret_cast<sockaddr*>(&from), &len);
+        const ssize_t n =
+            ::recvfrom(udp_, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &len);
         Message m;
-        if (n > 0 && parseMessage(std::span<const uint8_t>(buf.data(), static_cast<size_t>(n)), m) ==
-                         ParseError::kNone) {
+        if (n > 0 && parseMessage(std::span<const uint8_t>(buf.data(), static_cast<size_t>(n)),
+                                  m) == ParseError::kNone) {
           record(m);
           respond_(m, false, [&](const Bytes& b) {
             (void)::sendto(udp_, b.data(), b.size(), 0, reinterpret_cast<sockaddr*>(&from), len);
@@ -132,10 +132,12 @@ class FakeUpstream {
           const size_t length = (lengthBytes[0] << 8) | lengthBytes[1];
           if (::recv(c, buf.data(), length, MSG_WAITALL) == static_cast<ssize_t>(length)) {
             Message m;
-            if (parseMessage(std::span<const uint8_t>(buf.data(), length), m) == ParseError::kNone) {
+            if (parseMessage(std::span<const uint8_t>(buf.data(), length), m) ==
+                ParseError::kNone) {
               record(m);
               respond_(m, true, [&](const Bytes& b) {
-                const uint8_t prefix[2] = {static_cast<uint8_t>(b.size() >> 8), static_cast<uint8_t>(b.size())};
+                const uint8_t prefix[2] = {static_cast<uint8_t>(b.size() >> 8),
+                                           static_cast<uint8_t>(b.size())};
                 (void)::send(c, prefix, 2, MSG_NOSIGNAL);
                 (void)::send(c, b.data(), b.size(), MSG_NOSIGNAL);
               });
@@ -159,14 +161,15 @@ class FakeUpstream {
 };
 
 // One UDP exchange with the server; nullopt after 3 s without an answer.
-std::optional<Message> ask(const Endpoint& server, const Bytes& q, Bytes& storage) {
+std::optional<Message> ask(const Endpoint& server, const Bytes& q, Bytes& storage,
+                           int timeoutMs = 3000) {
   const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
   sockaddr_in a = loopback(server.port);
   (void)::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
   (void)::send(fd, q.data(), q.size(), 0);
   pollfd p{fd, POLLIN, 0};
   std::optional<Message> out;
-  if (::poll(&p, 1, 3000) == 1) {
+  if (::poll(&p, 1, timeoutMs) == 1) {
     storage.resize(65535);
     const ssize_t n = ::recv(fd, storage.data(), storage.size(), 0);
     if (n > 0) {
@@ -185,7 +188,8 @@ std::optional<Message> readTcp(int fd, Bytes& storage) {
   pollfd p{fd, POLLIN, 0};
   if (::poll(&p, 1, 3000) != 1 || ::recv(fd, prefix, 2, MSG_WAITALL) != 2) return std::nullopt;
   storage.resize((prefix[0] << 8) | prefix[1]);
-  if (::recv(fd, storage.data(), storage.size(), MSG_WAITALL) != static_cast<ssize_t>(storage.size())) {
+  if (::recv(fd, storage.data(), storage.size(), MSG_WAITALL) !=
+      static_cast<ssize_t>(storage.size())) {
     return std::nullopt;
   }
   Message m;
@@ -203,14 +207,18 @@ int connectTcp(const Endpoint& server) {
 void sendTcp(int fd, const Bytes& q) {
   Bytes framed = {static_cast<uint8_t>(q.size() >> 8), static_cast<uint8_t>(q.size())};
   framed.insert(framed.end(), q.begin(), q.end());
-  ASSERT_EQ(::send(fd, framed.data(), framed.size(), MSG_NOSIGNAL), static_cast<ssize_t>(framed.size()));
+  ASSERT_EQ(::send(fd, framed.data(), framed.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(framed.size()));
 }
 
-std::shared_ptr<const Policy> emptyPolicy() { return std::make_shared<const Policy>(); }
+std::shared_ptr<const Policy> emptyPolicy() {
+  return std::make_shared<const Policy>();
+}
 
 std::shared_ptr<const Policy> listPolicy(std::string_view domains) {
   PolicyBuilder b;
-  EXPECT_TRUE(b.addDomainListText("blocklist", domains, "test", PolicyAction::kNxdomain, true).ok());
+  EXPECT_TRUE(
+      b.addDomainListText("blocklist", domains, "test", PolicyAction::kNxdomain, true).ok());
   return std::make_shared<const Policy>(b.build());
 }
 
@@ -319,7 +327,8 @@ TEST(Server, FailsOverToTheNextUpstreamAndMarksTheSilentOneDown) {
   ASSERT_NE(server, nullptr);
   Bytes storage;
   for (int i = 0; i < 6; ++i) {
-    const auto r = ask(udpOf(*server), testutil::query("n" + std::to_string(i) + ".example", kTypeA), storage);
+    const auto r =
+        ask(udpOf(*server), testutil::query("n" + std::to_string(i) + ".example", kTypeA), storage);
     ASSERT_TRUE(r.has_value()) << i;
     EXPECT_EQ(r->rcode(), kRcodeNoError) << i;
   }
@@ -411,7 +420,8 @@ TEST(Server, ErrorsForMalformedAndUnsupportedQueries) {
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->rcode(), kRcodeRefused);
   const std::string metrics = server->metricsText();
-  EXPECT_NE(metrics.find("mamori_dns_malformed_total{reason=\"dns_too_many_questions\"} 1"), std::string::npos)
+  EXPECT_NE(metrics.find("mamori_dns_malformed_total{reason=\"dns_too_many_questions\"} 1"),
+            std::string::npos)
       << metrics;
   EXPECT_TRUE(up.received().empty());
 }
@@ -445,6 +455,31 @@ TEST(Server, TcpConnectionLimitAndIdleTimeout) {
   EXPECT_EQ(server->counters().tcpRefused, 1u);
 }
 
+TEST(Server, TcpAnswersLeaveInTheOrderTheyAreReady) {
+  // The upstream holds its answer until the client has the policy answer to the second query.
+  std::atomic<bool> release{false};
+  FakeUpstream up([&](const Message& q, bool, const auto& send) {
+    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    send(answer(q));
+  });
+  auto server = startServer(optionsFor({up.endpoint()}), listPolicy("blocked.example\n"));
+  ASSERT_NE(server, nullptr);
+  const int fd = connectTcp(server->tcpEndpoints().at(0));
+  sendTcp(fd, testutil::query("slow.example", kTypeA, 1));
+  sendTcp(fd, testutil::query("blocked.example", kTypeA, 2));
+  Bytes storage;
+  auto first = readTcp(fd, storage);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->header.id, 2);
+  EXPECT_EQ(first->rcode(), kRcodeNxDomain);
+  release = true;
+  auto second = readTcp(fd, storage);
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->header.id, 1);
+  EXPECT_EQ(second->rcode(), kRcodeNoError);
+  ::close(fd);
+}
+
 TEST(Server, AllUpstreamsSilentGivesServfail) {
   FakeUpstream silent([](const Message&, bool, const auto&) {});
   ServerOptions o = optionsFor({silent.endpoint()});
@@ -457,6 +492,28 @@ TEST(Server, AllUpstreamsSilentGivesServfail) {
   EXPECT_EQ(r->header.id, 77);
   EXPECT_EQ(r->rcode(), kRcodeServFail);
   EXPECT_EQ(silent.received().size(), 2u);
+}
+
+TEST(Server, ClientsOutsideTheAllowedPrefixesGetNoAnswer) {
+  FakeUpstream up([](const Message& q, bool, const auto& send) { send(answer(q)); });
+  ServerOptions o = optionsFor({up.endpoint()});
+  o.allowedClients = {*IpPrefix::parse("10.0.0.0/8")};
+  auto server = startServer(o, emptyPolicy());
+  ASSERT_NE(server, nullptr);
+  Bytes storage;
+  EXPECT_FALSE(ask(udpOf(*server), testutil::query("x.example", kTypeA), storage, 300).has_value());
+  const int fd = connectTcp(server->tcpEndpoints().at(0));
+  sendTcp(fd, testutil::query("x.example", kTypeA));
+  EXPECT_FALSE(readTcp(fd, storage).has_value());
+  ::close(fd);
+  EXPECT_TRUE(up.received().empty());
+  EXPECT_NE(server->metricsText().find("mamori_dns_dropped_total{reason=\"not_allowed\"} 2"),
+            std::string::npos);
+
+  o.allowedClients = {*IpPrefix::parse("127.0.0.0/8")};
+  server = startServer(o, emptyPolicy());
+  ASSERT_NE(server, nullptr);
+  EXPECT_TRUE(ask(udpOf(*server), testutil::query("x.example", kTypeA), storage).has_value());
 }
 
 class CollectingSink : public HitSink {
@@ -504,7 +561,8 @@ TEST(Server, HitsAndFirstSightingsReachTheSink) {
 }
 
 TEST(HitLog, WritesRecordsWithThePseudonymAndTheRoute) {
-  const auto dir = std::filesystem::temp_directory_path() / ("mamori-hitlog-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("mamori-hitlog-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   std::array<uint8_t, Pseudonymizer::kKeySize> key{};
   key.fill(7);
@@ -530,7 +588,9 @@ TEST(HitLog, WritesRecordsWithThePseudonymAndTheRoute) {
   const std::string& line = forwarded[0];
   EXPECT_EQ(line.find("10.1.2.3"), std::string::npos);
   const Pseudonymizer check(key);
-  EXPECT_NE(line.find("\"client\":\"" + check.pseudonymize(e.client).toString() + "\""), std::string::npos) << line;
+  EXPECT_NE(line.find("\"client\":\"" + check.pseudonymize(e.client).toString() + "\""),
+            std::string::npos)
+      << line;
   EXPECT_NE(line.find("\"targets\":[\"branch.example\"]"), std::string::npos) << line;
   EXPECT_NE(line.find("\"category\":\"dns-policy-hit\""), std::string::npos);
   EXPECT_NE(line.find("\"pattern\":\"blocklist:*.bad.example.\""), std::string::npos) << line;

@@ -41,7 +41,8 @@ int freeDnsPort() {
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     a.sin_port = htons(static_cast<uint16_t>(port));
-    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): sockets API
+    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) ==
+                    0;  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): sockets API
     ::close(fd);
     if (ok) return port;
   }
@@ -111,8 +112,8 @@ class Child {
 };
 
 struct DigResult {
-  std::string status;  // "NOERROR", "NXDOMAIN", ... ("" when no answer)
-  std::string flags;   // "qr rd ra", ...
+  std::string status;                // "NOERROR", "NXDOMAIN", ... ("" when no answer)
+  std::string flags;                 // "qr rd ra", ...
   std::vector<std::string> answers;  // "name ttl IN type data" lines of the answer section
   std::string output;
 };
@@ -147,8 +148,8 @@ DigResult dig(int port, const std::string& args) {
 
 // Raw DNS over sockets, for what dig cannot send.
 std::vector<uint8_t> query(uint16_t id, const std::string& name, uint16_t type) {
-  std::vector<uint8_t> q = {static_cast<uint8_t>(id >> 8), static_cast<uint8_t>(id), 0x01, 0x00,
-                            0, 1, 0, 0, 0, 0, 0, 0};
+  std::vector<uint8_t> q = {
+      static_cast<uint8_t>(id >> 8), static_cast<uint8_t>(id), 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0};
   size_t start = 0;
   while (start < name.size()) {
     size_t dot = name.find('.', start);
@@ -163,17 +164,19 @@ std::vector<uint8_t> query(uint16_t id, const std::string& name, uint16_t type) 
   return q;
 }
 
-std::optional<std::vector<uint8_t>> udpExchange(int port, const std::vector<uint8_t>& message) {
+std::optional<std::vector<uint8_t>> udpExchange(int port, const std::vector<uint8_t>& message,
+                                                int timeoutMs = 3000) {
   const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   a.sin_port = htons(static_cast<uint16_t>(port));
   std::optional<std::vector<uint8_t>> out;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): sockets API
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) ==
+          0 &&  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): sockets API
       ::send(fd, message.data(), message.size(), 0) == static_cast<ssize_t>(message.size())) {
     pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 3000) == 1) {
+    if (::poll(&p, 1, timeoutMs) == 1) {
       std::vector<uint8_t> buf(65535);
       const ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
       if (n > 0) {
@@ -219,7 +222,8 @@ class DnsE2E : public ::testing::Test {
     const auto& d = dir_->path();
     std::string zone = kZone;
     // 40 TXT records of 200 bytes: far over any UDP size, so upstream and client both see TC.
-    for (int i = 0; i < 40; ++i) zone += fmt::format("big IN TXT \"{}-{}\"\n", std::string(200, 'x'), i);
+    for (int i = 0; i < 40; ++i)
+      zone += fmt::format("big IN TXT \"{}-{}\"\n", std::string(200, 'x'), i);
     writeFile(d / "test.example.zone", zone);
     authPort_ = freeDnsPort();
     writeFile(d / "nsd.conf",
@@ -254,15 +258,15 @@ class DnsE2E : public ::testing::Test {
   }
 
   std::vector<std::string> dnsArgs(int port) const {
-    return {kMamori,  "dns",
-            "--listen", fmt::format("127.0.0.1:{}", port),
-            "--upstream", fmt::format("127.0.0.1:{}", authPort_),
-            "--policy", (work_ / "block.rpz").string(),
-            "--list", "malware=" + (work_ / "malware.txt").string(),
+    return {kMamori,       "dns",
+            "--listen",    fmt::format("127.0.0.1:{}", port),
+            "--upstream",  fmt::format("127.0.0.1:{}", authPort_),
+            "--policy",    (work_ / "block.rpz").string(),
+            "--list",      "malware=" + (work_ / "malware.txt").string(),
             "--allowlist", (work_ / "allow.txt").string(),
-            "--hits", (work_ / "hits.ndjson").string(),
-            "--state", (work_ / "state").string(),
-            "--threads", "2"};
+            "--hits",      (work_ / "hits.ndjson").string(),
+            "--state",     (work_ / "state").string(),
+            "--threads",   "2"};
   }
 
   // Starts `mamori dns` (extra arguments appended) and waits until it answers.
@@ -368,12 +372,12 @@ TEST_F(DnsE2E, TcpPipelinedQueriesAllGetTheirAnswers) {
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   a.sin_port = htons(static_cast<uint16_t>(port_));
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): sockets API
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a),
+            0);  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): sockets API
   // Blocked names answer at once, others wait for the upstream: answers may come out of order.
-  const std::vector<std::string> names = {"www.test.example", "blocked.test.example",
-                                          "later.test.example", "sink.test.example",
-                                          "a.wild.test.example", "ns.test.example",
-                                          "listed.test.example", "allowed.test.example"};
+  const std::vector<std::string> names = {
+      "www.test.example",    "blocked.test.example", "later.test.example",  "sink.test.example",
+      "a.wild.test.example", "ns.test.example",      "listed.test.example", "allowed.test.example"};
   std::vector<uint8_t> stream;
   for (size_t i = 0; i < names.size(); ++i) {
     const auto q = query(static_cast<uint16_t>(0x100 + i), names[i], 1);
@@ -399,7 +403,8 @@ TEST_F(DnsE2E, TcpPipelinedQueriesAllGetTheirAnswers) {
     }
   }
   ::close(fd);
-  for (size_t i = 0; i < names.size(); ++i) EXPECT_EQ(ids.count(static_cast<uint16_t>(0x100 + i)), 1u);
+  for (size_t i = 0; i < names.size(); ++i)
+    EXPECT_EQ(ids.count(static_cast<uint16_t>(0x100 + i)), 1u);
 }
 
 TEST_F(DnsE2E, MalformedQueriesGetFormerrAndTheServerKeepsRunning) {
@@ -413,12 +418,13 @@ TEST_F(DnsE2E, MalformedQueriesGetFormerrAndTheServerKeepsRunning) {
   EXPECT_EQ((*r)[1], 0xCD);
   EXPECT_EQ((*r)[3] & 0x0F, 1) << "FORMERR";
   // A compression loop in the question.
-  std::vector<uint8_t> loop = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 0xC0, 12, 0, 1, 0, 1};
+  std::vector<uint8_t> loop = {0x12, 0x34, 0x01, 0x00, 0,  1, 0, 0, 0,
+                               0,    0,    0,    0xC0, 12, 0, 1, 0, 1};
   r = udpExchange(port_, loop);
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ((*r)[3] & 0x0F, 1);
   // Under 12 bytes: nothing to answer, dropped.
-  EXPECT_FALSE(udpExchange(port_, {1, 2, 3}).has_value());
+  EXPECT_FALSE(udpExchange(port_, {1, 2, 3}, 500).has_value());
   // Another opcode (STATUS): NOTIMP.
   auto status = query(0x4242, "www.test.example", 1);
   status[2] = 0x10;
@@ -445,7 +451,8 @@ TEST_F(DnsE2E, ReloadUnderLoadDropsNoQueryAndAppliesTheNewPolicy) {
     }
   });
   for (int i = 0; i < 5; ++i) {
-    writeFile(work_ / "malware.txt", fmt::format("listed.test.example\nlater.test.example\n# {}\n", i));
+    writeFile(work_ / "malware.txt",
+              fmt::format("listed.test.example\nlater.test.example\n# {}\n", i));
     dns_->signal(SIGHUP);
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
   }
@@ -474,8 +481,9 @@ TEST_F(DnsE2E, BadPolicyAtReloadKeepsThePreviousPolicy) {
 }
 
 TEST_F(DnsE2E, BadPolicyAtStartIsAnErrorNamingFileAndLine) {
-  writeFile(work_ / "block.rpz", "$ORIGIN rpz.test.\n$TTL 60\nfine.test.example CNAME .\n"
-                                 "broken.test.example A not-an-address\n");
+  writeFile(work_ / "block.rpz",
+            "$ORIGIN rpz.test.\n$TTL 60\nfine.test.example CNAME .\n"
+            "broken.test.example A not-an-address\n");
   const int port = freeDnsPort();
   std::string command;
   for (const auto& a : dnsArgs(port)) command += quote(a) + " ";
@@ -532,11 +540,64 @@ TEST_F(DnsE2E, HitsAreRecordedWithThePseudonymNeverTheClientAddress) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
   EXPECT_NE(res->body.find("mamori_dns_policy_hits_total{list=\"block\",action=\"nxdomain\"} 2"),
-            std::string::npos) << res->body;
+            std::string::npos)
+      << res->body;
   EXPECT_NE(res->body.find("mamori_dns_policy_hits_total{list=\"malware\",action=\"nxdomain\"} 1"),
             std::string::npos);
-  EXPECT_NE(res->body.find("mamori_dns_responses_total{transport=\"tcp\",qtype=\"AAAA\",rcode=\"NXDOMAIN\"} 1"),
-            std::string::npos);
+  EXPECT_NE(
+      res->body.find(
+          "mamori_dns_responses_total{transport=\"tcp\",qtype=\"AAAA\",rcode=\"NXDOMAIN\"} 1"),
+      std::string::npos);
+}
+
+// Hits sent to a real hub: accepted as events, routed to the organisation the client's prefix is
+// configured for, never carrying the client's address.
+TEST_F(DnsE2E, HitsReachTheHubRoutedToTheClientsOrganisation) {
+  const std::string db = "sqlite:" + (work_ / "hub.db").string();
+  auto admin = [&](const std::string& args) {
+    return run(kMamori + " admin --db " + quote(db) + " " + args);
+  };
+  auto trim = [](std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return s;
+  };
+  ASSERT_EQ(admin("org add --name centre --type centre").exitCode, 0);
+  const auto op = admin("org add --name agency --type government-body --domain agency.example");
+  ASSERT_EQ(op.exitCode, 0) << op.output;
+  const std::string agency = trim(op.output);
+  ASSERT_EQ(admin("user add --name resolver --org centre --role analyst --clearance 2").exitCode,
+            0);
+  const auto token = admin("token create --user resolver");
+  ASSERT_EQ(token.exitCode, 0) << token.output;
+  HubProcess hub(db, work_);
+  ASSERT_TRUE(hub.running()) << hub.log();
+
+  ::setenv("MAMORI_HUB_TOKEN", trim(token.output).c_str(), 1);
+  startDns({"--hub", hub.url(), "--client-route", "127.0.0.0/8=agency.example", "--sensor-name",
+            "resolver-e2e"});
+  ::unsetenv("MAMORI_HUB_TOKEN");
+  EXPECT_EQ(dig(port_, "blocked.test.example A").status, "NXDOMAIN");
+  EXPECT_EQ(dig(port_, "x.listed.test.example A").status, "NXDOMAIN");
+  // Stopping sends what is queued.
+  EXPECT_EQ(dns_->stop(), 0) << dns_->log();
+
+  httplib::Client client("127.0.0.1", hub.port());
+  const auto res = client.Get("/api/v1/events", httplib::Params{{"limit", "100"}},
+                              httplib::Headers{{"Authorization", "Bearer " + trim(token.output)}});
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  const auto items = nlohmann::json::parse(res->body)["items"];
+  ASSERT_EQ(items.size(), 2u) << res->body;
+  std::set<std::string> patterns;
+  for (const auto& e : items) {
+    EXPECT_EQ(e["category"], "dns-policy-hit");
+    EXPECT_EQ(e["target_organisation"], agency) << e.dump();
+    EXPECT_EQ(e["record"]["sensor"], "resolver-e2e");
+    EXPECT_EQ(e.dump().find("127.0.0.1"), std::string::npos) << e.dump();
+    patterns.insert(e["record"]["pattern"].get<std::string>());
+  }
+  EXPECT_EQ(patterns, (std::set<std::string>{"block:blocked.test.example.",
+                                             "malware:*.listed.test.example."}));
 }
 
 }  // namespace

@@ -60,11 +60,14 @@ struct ServerOptions {
   std::chrono::milliseconds probeInterval{1000};    // how often a down upstream is probed
   size_t maxTcpConnections = 1000;                  // client connections, all workers together
   std::chrono::milliseconds tcpIdleTimeout{10000};  // RFC 7766 6.2.3: close idle connections
-  size_t maxTcpPipeline = 100;        // queries in flight on one connection before reading pauses
+  size_t maxTcpPipeline = 100;         // queries in flight on one connection before reading pauses
   size_t maxPendingPerThread = 10000;  // upstream queries in flight per worker (more: SERVFAIL)
   // First sightings: a NOERROR answer from upstream for a name not seen among the last
   // `newDomainMemory` names becomes a HitEvent with newDomain set (0 disables).
   size_t newDomainMemory = 0;
+  // Clients allowed to query (empty: everyone). Others are dropped without an answer, so the
+  // server cannot be used to reflect traffic at a forged source; TCP connections are closed.
+  std::vector<IpPrefix> allowedClients;
 };
 
 inline constexpr size_t kMaxUpstreams = 16;
@@ -106,8 +109,7 @@ class Server {
   // Binds every listener (errors name the address) and starts the threads. `policy` must not be
   // null; `sink` may be, and must otherwise outlive the server.
   static Result<std::unique_ptr<Server>> start(const ServerOptions& options,
-                                               std::shared_ptr<const Policy> policy,
-                                               HitSink* sink);
+                                               std::shared_ptr<const Policy> policy, HitSink* sink);
   ~Server();  // stop()
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
