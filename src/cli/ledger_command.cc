@@ -135,7 +135,8 @@ void addLedgerCommand(CLI::App& app) {
   auto* repair = ledger->add_subcommand(
       "repair", "After a crash during a write: quarantine the unsigned tail and record the repair");
   repair->footer(
-      "Moves the entry line left without its signed head, and any torn last line, to "
+      "Moves the entry lines left without a signed head (at most one batch) and any torn last "
+      "line to "
       "DIR/quarantine-TIME.ndjson, cuts both ledger files back to what verifies, and appends a "
       "ledger-repair entry (counts, SHA-256 and name of the quarantined bytes), signed with the "
       "sensor's key STATE/ledger.key. A ledger that fails in any way a crash does not explain "
