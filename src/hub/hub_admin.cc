@@ -127,6 +127,21 @@ ApiResult<Json> Hub::getOrganisation(const Principal& p, std::string_view id) {
   return out;
 }
 
+ApiResult<Connection> Hub::administerOrganisation(const Principal& p, std::string_view orgId) {
+  auto c = db_->acquire();
+  if (!c) return unavailable(c.error());
+  auto dir = DbDirectory::load(*c);
+  if (!dir) return unavailable(dir.error());
+  if (dir->find(orgId) == nullptr) return notFound("organisation", orgId);
+  const Decision d = authorize(p, Action::kAdminister, organisationLabel(orgId), *dir);
+  if (auto a = state_->commitAudit(*c, auditEntry(p, "administer", "organisation", orgId, d)); !a) {
+    return unavailable(a.error());
+  }
+  state_->notifyDrain();
+  if (!d) return forbidden(d);
+  return std::move(*c);
+}
+
 ApiResult<Json> Hub::addUser(const Principal& p, std::string_view orgId, const Json& body) {
   if (auto e = onlyFields(body, {"name", "role", "clearance", "password"})) return *e;
   Json problems = Json::array();
@@ -164,17 +179,9 @@ ApiResult<Json> Hub::addUser(const Principal& p, std::string_view orgId, const J
     }
   }
 
-  auto c = db_->acquire();
-  if (!c) return unavailable(c.error());
-  auto dir = DbDirectory::load(*c);
-  if (!dir) return unavailable(dir.error());
-  if (dir->find(orgId) == nullptr) return notFound("organisation", orgId);
-  const Decision d = authorize(p, Action::kAdminister, organisationLabel(orgId), *dir);
-  if (auto a = state_->commitAudit(*c, auditEntry(p, "administer", "organisation", orgId, d)); !a) {
-    return unavailable(a.error());
-  }
-  state_->notifyDrain();
-  if (!d) return forbidden(d);
+  auto admin = administerOrganisation(p, orgId);
+  if (!admin.ok()) return admin.error();
+  Connection* c = &admin.value();
   if (!problems.empty()) {
     return invalid("validation-failed",
                    fmt::format("{}: {}", problems[0]["field"].get<std::string>(),
@@ -206,17 +213,9 @@ ApiResult<Json> Hub::addToken(const Principal& p, std::string_view orgId, std::s
     }
     expires = nowMicros() + days.get<int64_t>() * kDayMicros;
   }
-  auto c = db_->acquire();
-  if (!c) return unavailable(c.error());
-  auto dir = DbDirectory::load(*c);
-  if (!dir) return unavailable(dir.error());
-  if (dir->find(orgId) == nullptr) return notFound("organisation", orgId);
-  const Decision d = authorize(p, Action::kAdminister, organisationLabel(orgId), *dir);
-  if (auto a = state_->commitAudit(*c, auditEntry(p, "administer", "organisation", orgId, d)); !a) {
-    return unavailable(a.error());
-  }
-  state_->notifyDrain();
-  if (!d) return forbidden(d);
+  auto admin = administerOrganisation(p, orgId);
+  if (!admin.ok()) return admin.error();
+  Connection* c = &admin.value();
   auto user = c->query("SELECT name FROM users WHERE id = ? AND org_id = ?",
                        std::array{SqlValue(std::string(userId)), SqlValue(std::string(orgId))});
   if (!user) return unavailable(user.error());

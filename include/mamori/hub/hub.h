@@ -265,6 +265,9 @@ class Hub {
  private:
   struct State;
   Hub(std::unique_ptr<Database> db, std::unique_ptr<State> state, HubOptions options);
+  // Decides (and audits) `administer` on organisation `orgId`; on success the connection the
+  // caller goes on with (hub_admin.cc).
+  ApiResult<Connection> administerOrganisation(const Principal& p, std::string_view orgId);
   std::unique_ptr<Database> db_;
   std::unique_ptr<State> state_;
   HubOptions options_;
