@@ -7,6 +7,7 @@ test('a centre admin adds a user to an operator and creates an API token for it'
 }) => {
   await loginAs(page, 'centreAdmin');
   await navLink(page, 'Organisations').click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Organisations' })).toBeVisible();
   await page.getByRole('link', { name: 'Sakura Hospital' }).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Sakura Hospital');
   await expect(page.getByRole('region', { name: 'Owned addresses and domains' })).toContainText(

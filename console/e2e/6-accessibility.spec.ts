@@ -26,7 +26,13 @@ test('the pages have no WCAG 2.1 A/AA violations axe-core can find', async ({ pa
   await expect(page.getByRole('region', { name: 'Events over time, by category' })).toBeVisible();
   await check(page, 'dashboard');
   await navLink(page, 'Events').click();
-  await page.getByLabel('Organisation').selectOption({ label: 'Sakura Hospital' });
+  // The dashboard has an "Open events by organisation" chart too: wait for the events page.
+  await expect(
+    page.getByRole('heading', { level: 1, name: 'Events requiring confirmation' }),
+  ).toBeVisible();
+  await page.getByRole('combobox', { name: 'Organisation' }).selectOption({
+    label: 'Sakura Hospital',
+  });
   await page.getByRole('button', { name: 'Apply filters' }).click();
   await expect(page.getByRole('link', { name: HOSPITAL_EVENT })).toBeVisible();
   await check(page, 'events');
@@ -34,6 +40,7 @@ test('the pages have no WCAG 2.1 A/AA violations axe-core can find', async ({ pa
   await expect(page.getByRole('region', { name: 'Triage' })).toBeVisible();
   await check(page, 'event');
   await navLink(page, 'Organisations').click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Organisations' })).toBeVisible();
   await page.getByRole('link', { name: 'Sakura Hospital' }).click();
   await expect(page.getByRole('region', { name: 'Record' })).toBeVisible();
   await check(page, 'organisation');
@@ -60,6 +67,7 @@ test('the pages have no WCAG 2.1 A/AA violations axe-core can find', async ({ pa
   await page.getByRole('button', { name: 'Review and submit', exact: true }).click();
   await check(page, 'report form, review');
   await navLink(page, 'Notifications').click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Notifications' })).toBeVisible();
   await check(page, 'notifications');
   await logout(page);
 
