@@ -17,6 +17,24 @@ export function PageTitle({ children, title }: { children: ComponentChildren; ti
   );
 }
 
+// The "Load more" button of a paged list (components/paged.ts), while there is more to load.
+export function LoadMore({
+  list,
+  label = 'Load more',
+}: {
+  list: { hasMore: boolean; loading: boolean; loadMore: () => void };
+  label?: string;
+}) {
+  if (!list.hasMore || list.loading) return null;
+  return (
+    <p>
+      <button type="button" class="button-secondary" onClick={list.loadMore}>
+        {label}
+      </button>
+    </p>
+  );
+}
+
 export function Loading({ what = 'Loading' }: { what?: string }) {
   return (
     <p class="loading" role="status">

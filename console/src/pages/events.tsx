@@ -23,6 +23,7 @@ import {
   Tlp,
   describeError,
   useApi,
+  LoadMore,
 } from '../components/ui';
 
 /** Where triage may go from each state (docs/hub.md); the hub checks again. */
@@ -169,13 +170,7 @@ export function EventListPage({ query }: { query: URLSearchParams }) {
         <p class="empty">No events match these filters.</p>
       ) : null}
       {loading ? <Loading what="Loading events" /> : null}
-      {list.hasMore && !loading ? (
-        <p>
-          <button type="button" class="button-secondary" onClick={list.loadMore}>
-            Load more
-          </button>
-        </p>
-      ) : null}
+      <LoadMore list={list} />
     </section>
   );
 }

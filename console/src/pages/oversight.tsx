@@ -8,7 +8,7 @@ import { useState } from 'preact/hooks';
 import { ApiError, api, apiPath } from '../api';
 import { formatTime } from '../format';
 import { usePagedList } from '../components/paged';
-import { Badge, ErrorMessage, Loading, PageTitle, describeError } from '../components/ui';
+import { Badge, ErrorMessage, LoadMore, Loading, PageTitle, describeError } from '../components/ui';
 
 interface OrderItem {
   id: string;
@@ -183,11 +183,7 @@ function Orders() {
           </table>
         </div>
       ) : null}
-      {list.hasMore && !list.loading ? (
-        <button type="button" class="button-secondary" onClick={list.loadMore}>
-          Load more orders
-        </button>
-      ) : null}
+      <LoadMore list={list} label="Load more orders" />
     </section>
   );
 }
@@ -317,11 +313,7 @@ function Heads() {
           </table>
         </div>
       ) : null}
-      {list.hasMore && !list.loading ? (
-        <button type="button" class="button-secondary" onClick={list.loadMore}>
-          Load more heads
-        </button>
-      ) : null}
+      <LoadMore list={list} label="Load more heads" />
     </section>
   );
 }

@@ -22,6 +22,7 @@ import {
   PageTitle,
   Tlp,
   useApi,
+  LoadMore,
 } from '../components/ui';
 import { labelFor, orderedKeys, valueText } from '../report/schema';
 
@@ -181,13 +182,7 @@ export function ReportListPage({ query }: { query: URLSearchParams }) {
         <p class="empty">No reports match these filters.</p>
       ) : null}
       {loading ? <Loading what="Loading reports" /> : null}
-      {list.hasMore && !loading ? (
-        <p>
-          <button type="button" class="button-secondary" onClick={list.loadMore}>
-            Load more
-          </button>
-        </p>
-      ) : null}
+      <LoadMore list={list} />
     </section>
   );
 }
