@@ -3,6 +3,7 @@
 # authoritative server (NSD) with the same blocklist, measured with dnsperf on loopback.
 #
 #   bench/dns/run.sh [--small] [--threads N] [--duration SECONDS] [--rounds N] [--mamori PATH]
+#                     [--client-threads N] [--outstanding N]   (dnsperf -T and -q; 1 and 200)
 #
 # mamori runs twice: as is, and with --hits (a pseudonymized record per blocked query).
 # Query mix: 90% names that resolve (1,000 names in the NSD zone, cached after a warm-up run) and
@@ -17,8 +18,9 @@
 # All four run side by side on their own ports once loaded, and the dnsperf rounds go to them in
 # turn (--rounds, default 5 x 8 s; --small 2 x 5 s), so load from anything else on the machine
 # falls on every server alike; per server the median round by QPS is reported (of 2: the
-# better), with the CPU time the server used in that round (utime + stime from /proc/PID/stat):
-# queries per CPU-second stays meaningful when other work shares the machine and QPS does not.
+# better), with the CPU time the server used in that round (utime + stime from /proc/PID/stat)
+# and the dnsperf client's (bash's time): queries per CPU-second stays meaningful when other work
+# shares the machine and QPS does not.
 # Memory: VmRSS after the load; memory per blocked domain = (RSS with the list - RSS of the same
 # server with an empty list after the same load) / N.
 # Needs: nsd unbound dnsdist dnsperf python3 (scripts/setup.sh --test). Loopback ports 127.0.0.1
@@ -26,6 +28,7 @@
 # $WORK/results.json.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+TIMEFORMAT='%3U %3S'  # the time keyword's report: user and system CPU seconds
 
 small=0
 # Half the cores each for the servers and for dnsperf: on a small machine a server with as many
@@ -35,6 +38,8 @@ threads=$(( $(nproc) / 2 ))
 duration=8
 rounds=5
 mamori=build/mamori
+client_threads=1
+outstanding=200
 while [ $# -gt 0 ]; do
   case "$1" in
     --small) small=1 ;;
@@ -42,7 +47,9 @@ while [ $# -gt 0 ]; do
     --duration) duration="$2"; shift ;;
     --rounds) rounds="$2"; shift ;;
     --mamori) mamori="$2"; shift ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    --client-threads) client_threads="$2"; shift ;;
+    --outstanding) outstanding="$2"; shift ;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
   shift
@@ -200,7 +207,7 @@ EOF
   } > "$WORK/dnsdist.conf"
 }
 
-declare -A pid qps lat lost rss rss0 loadtime qcpu
+declare -A pid qps lat lost rss rss0 loadtime qcpu ccpu
 
 # Starts one contender on its port with the list; sets pid[name] and loadtime[name].
 start_server() {  # name list
@@ -250,7 +257,7 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # dnsperf: -c clients, -q outstanding; one dnsperf thread, so that the client takes half the
 # cores at most, like the servers.
 perf() {  # name file seconds
-  dnsperf -s 127.0.0.1 -p "${port[$1]}" -d "$2" -l "$3" -c 20 -q 200 -T 1 -t 2 2>&1
+  dnsperf -s 127.0.0.1 -p "${port[$1]}" -d "$2" -l "$3" -c 20 -q "$outstanding" -T "$client_threads" -t 2 2>&1
 }
 
 # 1. Memory baselines: each server alone with an empty list, after the same warm-up and load.
@@ -279,20 +286,25 @@ declare -A results
 for round in $(seq 1 "$rounds"); do
   for name in "${names[@]}"; do
     t0=$(cpu_ticks "${pid[$name]}")
-    out=$(perf "$name" "$WORK/queries.txt" "$duration")
+    # The client's own CPU time too (bash's time keyword: user and system seconds of dnsperf).
+    { time perf "$name" "$WORK/queries.txt" "$duration" > "$WORK/$name.round$round.dnsperf"; } \
+      2> "$WORK/$name.round$round.client-cpu"
     t1=$(cpu_ticks "${pid[$name]}")
-    echo "$out" > "$WORK/$name.round$round.dnsperf"
+    out=$(cat "$WORK/$name.round$round.dnsperf")
+    cc=$(awk '{print $1 + $2}' "$WORK/$name.round$round.client-cpu")
     q=$(echo "$out" | awk '/Queries per second/ {print $4}')
     completed=$(echo "$out" | awk '/Queries completed/ {print $3}')
     l=$(echo "$out" | awk '/Average Latency/ {print $4}')
     lo=$(echo "$out" | awk '/Queries lost/ {print $3}')
     qc=$(python3 -c "print(round($completed / max(1, $t1 - $t0) * $(getconf CLK_TCK)))")
-    printf '   round %d %-11s %10.0f queries/s %9d queries/CPU-s\n' "$round" "$name" "$q" "$qc"
-    results[$name]+="$q $qc $l $lo;"
+    cq=$(python3 -c "print(round($completed / max(0.001, $cc)))")
+    printf '   round %d %-11s %10.0f queries/s %9d queries/CPU-s (dnsperf %d queries/CPU-s)\n' \
+      "$round" "$name" "$q" "$qc" "$cq"
+    results[$name]+="$q $qc $l $lo $cq;"
   done
 done
 for name in "${names[@]}"; do
-  read -r "qps[$name]" "qcpu[$name]" "lat[$name]" "lost[$name]" < <(python3 -c "
+  read -r "qps[$name]" "qcpu[$name]" "lat[$name]" "lost[$name]" "ccpu[$name]" < <(python3 -c "
 import sys
 rows = sorted((r.split() for r in sys.argv[1].split(';') if r.strip()), key=lambda r: float(r[0]))
 print(*rows[len(rows) // 2])" "${results[$name]}")
@@ -311,8 +323,9 @@ rss = {"mamori": int("${rss[mamori]}"), "mamori+hits": int("${rss[mamori+hits]}"
 rss0 = {"mamori": int("${rss0[mamori]}"), "mamori+hits": int("${rss0[mamori+hits]}"), "unbound": int("${rss0[unbound]}"), "dnsdist": int("${rss0[dnsdist]}")}
 load = {"mamori": "${loadtime[mamori]}", "mamori+hits": "${loadtime[mamori+hits]}", "unbound": "${loadtime[unbound]}", "dnsdist": "${loadtime[dnsdist]}"}
 qcpu = {"mamori": int("${qcpu[mamori]}"), "mamori+hits": int("${qcpu[mamori+hits]}"), "unbound": int("${qcpu[unbound]}"), "dnsdist": int("${qcpu[dnsdist]}")}
+ccpu = {"mamori": int("${ccpu[mamori]}"), "mamori+hits": int("${ccpu[mamori+hits]}"), "unbound": int("${ccpu[unbound]}"), "dnsdist": int("${ccpu[dnsdist]}")}
 per = {k: (rss[k] - rss0[k]) * 1024 / n for k in names}
-print(f"\n{n} blocked domains, {threads} threads each, median of {rounds} interleaved rounds of {duration} s of dnsperf (-c 20 -q 200 -T 1), 90% cached allowed / 10% blocked\n")
+print(f"\n{n} blocked domains, {threads} threads each, median of {rounds} interleaved rounds of {duration} s of dnsperf (-c 20 -q ${outstanding} -T ${client_threads}), 90% cached allowed / 10% blocked\n")
 print(f"{'server':11} {'QPS':>10} {'q/CPU-s':>9} {'avg lat ms':>11} {'lost':>6} {'RSS MiB':>8} {'RSS empty':>10} {'B/domain':>9} {'start s':>8}")
 for k in names:
     print(f"{k:11} {qps[k]:10.0f} {qcpu[k]:9d} {lat[k]*1000:11.3f} {lost[k]:>6} {rss[k]/1024:8.1f} {rss0[k]/1024:10.1f} {per[k]:9.1f} {load[k]:>8}")
@@ -327,10 +340,15 @@ print(f"\nQPS mamori/dnsdist {ratios['qps_mamori_over_dnsdist']:.2f} (target >= 
       f"mamori/Unbound {ratios['qps_mamori_over_unbound']:.2f} (target >= 1.5)")
 print(f"queries per CPU-second mamori/dnsdist {ratios['cpu_efficiency_mamori_over_dnsdist']:.2f}, "
       f"mamori/Unbound {ratios['cpu_efficiency_mamori_over_unbound']:.2f}")
+# CPU per query of each server and of the dnsperf client talking to it: on shared cores both
+# count, and how a server batches its answers changes what the client spends on them.
+us = lambda q: 1e6 / q if q else float("nan")
+print("CPU per query (server + client): " + ", ".join(
+    f"{k} {us(qcpu[k]):.2f} + {us(ccpu[k]):.2f} us" for k in names))
 print(f"memory per blocked domain: mamori {per['mamori']:.1f} B, Unbound {per['unbound']:.1f} B, "
       f"dnsdist {per['dnsdist']:.1f} B (target: mamori <= Unbound)")
 json.dump({"blocked": n, "threads": threads, "duration": duration, "rounds": rounds, "qps": qps,
-           "queries_per_cpu_second": qcpu, "latency_s": lat,
+           "queries_per_cpu_second": qcpu, "client_queries_per_cpu_second": ccpu, "latency_s": lat,
            "rss_kib": rss, "rss_empty_kib": rss0, "bytes_per_domain": per, "ratios": ratios},
           open(f"{work}/results.json", "w"), indent=2)
 EOF
