@@ -24,6 +24,7 @@ void addLedgerCommand(CLI::App& app);
 void addDetectCommand(CLI::App& app);
 void addHubCommands(CLI::App& app);
 void addDnsCommand(CLI::App& app);
+void addIndicatorsCommand(CLI::App& app);
 
 // The sensor's state directory: --state, else $MAMORI_STATE_DIR, else /var/lib/mamori for root,
 // else $XDG_STATE_HOME/mamori or ~/.local/state/mamori. Holds secrets (pseudonymization key,

@@ -1,9 +1,10 @@
 // `mamori dns`: the protective DNS resolver (docs/dns.md, "Running the server").
 //
 // Forwards queries to upstream resolvers through a cache and the policy (RPZ zones, domain lists,
-// allowlists); every policy hit becomes a record with the client pseudonymized, written to --hits
-// and, with --hub, sent to the sharing hub. SIGHUP reloads the policy files (a bad file keeps the
-// policy in force); SIGINT/SIGTERM stop. Prometheus metrics on --metrics.
+// allowlists, and with --hub-indicators the hub's indicators); every policy hit becomes a record
+// with the client pseudonymized, written to --hits and, with --hub, sent to the sharing hub,
+// routed by the client's prefix. SIGHUP reloads the policy files (a bad file keeps the policy in
+// force); SIGINT/SIGTERM stop. Prometheus metrics on --metrics.
 #include <fmt/format.h>
 #include <httplib.h>
 #include <pthread.h>
@@ -21,8 +22,10 @@
 #include <thread>
 
 #include "cli.h"
+#include "dns_hub_sync.h"
 #include "hub_client.h"
 #include "mamori/core/pseudonymizer.h"
+#include "mamori/core/secure_file.h"
 #include "mamori/dns/hits.h"
 #include "mamori/dns/server.h"
 
@@ -40,6 +43,9 @@ struct DnsOptions {
   std::string newDomains;
   size_t newDomainMemory = 1000000;
   HubCliOptions hub;
+  bool hubIndicators = false;
+  unsigned hubRefresh = 60;
+  std::string hubAction = "nxdomain";
   std::vector<std::string> clientRoutes;
   std::vector<std::string> allow;
   std::string sensorName;
@@ -160,6 +166,105 @@ std::string describePolicy(const dns::Policy& p) {
                      p.qnameTriggerCount(), p.ipTriggerCount(), p.sources().size(),
                      static_cast<double>(p.memoryBytes()) / (1 << 20));
 }
+
+// The one place the policy is put together: the policy files as last read, then (with
+// --hub-indicators) the hub's indicators as last received, as the source "hub". A SIGHUP re-reads
+// the files and keeps the hub set; a hub update keeps the files as read (a file edited since
+// waits for its SIGHUP), which is why their text stays in memory — only with --hub-indicators:
+// without a hub source nothing composes between two reloads, and a big list's text would cost
+// about a third more memory per blocked domain. Composing and swapping happen under one lock, so
+// a reload and a hub update never undo each other.
+class PolicyComposer {
+ public:
+  static constexpr std::string_view kHubSource = "hub";
+
+  PolicyComposer(std::string hubOrigin, uint32_t hubTtl, bool hubSource)
+      : hubOrigin_(std::move(hubOrigin)), hubTtl_(hubTtl), keepTexts_(hubSource) {}
+
+  // Reads every file anew and composes; on an error (the file and line) the previous files and
+  // policy stay.
+  Result<std::shared_ptr<const dns::Policy>> reloadFiles(std::vector<dns::PolicySourceSpec> specs) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<std::string> texts;
+    texts.reserve(specs.size());
+    for (const auto& spec : specs) {
+      auto text = readWholeFile(spec.path, kMaxPolicyFileBytes);
+      if (!text.ok()) return text.error();
+      texts.push_back(std::move(text).value());
+    }
+    auto composed = compose(specs, texts, hub_);
+    if (!composed.ok()) return composed.error();
+    specs_ = std::move(specs);
+    if (keepTexts_) texts_ = std::move(texts);
+    install(*composed);
+    return composed;
+  }
+
+  // Replaces the hub's indicators and composes (files as last read); nullopt: no hub source.
+  Result<std::shared_ptr<const dns::Policy>> setHubIndicators(
+      std::optional<std::vector<dns::PolicyIndicator>> indicators) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    if (!keepTexts_) return makeError("the policy has no hub source (--hub-indicators)");
+    auto composed = compose(specs_, texts_, indicators);
+    if (!composed.ok()) return composed.error();
+    hub_ = std::move(indicators);
+    install(*composed);
+    return composed;
+  }
+
+  // The hub's indicators for the next composition, without composing now (at start, before the
+  // files are read).
+  void presetHubIndicators(std::vector<dns::PolicyIndicator> indicators) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    hub_ = std::move(indicators);
+  }
+
+  // From now on every composed policy goes to `server` (which is given the latest at once).
+  void attach(dns::Server* server) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    server_ = server;
+    if (current_ != nullptr && server_->policy() != current_) server_->setPolicy(current_);
+  }
+
+  std::shared_ptr<const dns::Policy> current() const {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    return current_;
+  }
+
+ private:
+  static constexpr size_t kMaxPolicyFileBytes = size_t{1} << 34;
+
+  Result<std::shared_ptr<const dns::Policy>> compose(
+      const std::vector<dns::PolicySourceSpec>& specs, const std::vector<std::string>& texts,
+      const std::optional<std::vector<dns::PolicyIndicator>>& hub) const {
+    dns::PolicyBuilder builder;
+    for (size_t i = 0; i < specs.size(); ++i) {
+      if (auto r = builder.addSourceText(specs[i], texts[i]); !r.ok()) return r.error();
+    }
+    if (hub) {
+      if (auto r = builder.addIndicators(kHubSource, *hub, hubOrigin_, hubTtl_); !r.ok()) {
+        return r.error();
+      }
+    }
+    return std::make_shared<const dns::Policy>(builder.build());
+  }
+
+  void install(const std::shared_ptr<const dns::Policy>& policy) {
+    current_ = policy;
+    if (server_ != nullptr) server_->setPolicy(policy);
+  }
+
+  const std::string hubOrigin_;
+  const uint32_t hubTtl_;
+  const bool keepTexts_;
+  mutable std::mutex mutex_;
+  // All guarded by mutex_.
+  std::vector<dns::PolicySourceSpec> specs_;
+  std::vector<std::string> texts_;
+  std::optional<std::vector<dns::PolicyIndicator>> hub_;
+  std::shared_ptr<const dns::Policy> current_;
+  dns::Server* server_ = nullptr;
+};
 
 // Sends policy-hit records to the hub from its own thread, in batches (every few seconds or
 // 1000 records). A batch that fails stays queued (bounded) and goes with the next attempt; the
@@ -293,15 +398,66 @@ int runDns(const CLI::App& cmd, const DnsOptions& o) {
     routes.push_back({*prefix, r.substr(eq + 1)});
   }
   const auto hub = hubTargetFromOptions(o.hub);
+  if (o.hubIndicators && !hub) throw CLI::ValidationError("--hub-indicators", "needs --hub");
+  const std::optional<dns::PolicyAction> hubAction = listAction(o.hubAction);
+  if (!hubAction || *hubAction == dns::PolicyAction::kTcpOnly ||
+      *hubAction == dns::PolicyAction::kPassthru) {
+    throw CLI::ValidationError("--hub-action", "nxdomain, nodata or drop");
+  }
+
+  PolicyComposer composer(hub ? "hub " + hubBaseUrl(hub->url) : "hub", o.listTtl, o.hubIndicators);
+  // Set once the hit log exists (before the sync thread starts); hub routes go to it.
+  dns::HitLog* routedLog = nullptr;
+  std::unique_ptr<HubSync> sync;
+  if (hub) {
+    HubSyncOptions syncOptions;
+    syncOptions.target = *hub;
+    syncOptions.indicators = o.hubIndicators;
+    syncOptions.refresh = std::chrono::seconds(o.hubRefresh);
+    syncOptions.snapshot = resolveStateDir(o.state) / "dns-hub-indicators.json";
+    syncOptions.quiet = o.quiet;
+    const bool quiet = o.quiet;
+    const dns::PolicyAction action = *hubAction;
+    sync = std::make_unique<HubSync>(
+        syncOptions,
+        [&composer, action, quiet](const HubIndicatorSet& set) {
+          auto composed = composer.setHubIndicators(policyIndicators(set, action));
+          if (!composed.ok()) {
+            (void)std::fprintf(stderr,
+                               "mamori dns: policy update from the hub failed, the previous "
+                               "policy stays in force: %s\n",
+                               composed.error().message.c_str());
+          } else if (!quiet) {
+            (void)std::fprintf(stderr,
+                               "mamori dns: policy updated from the hub: %zu indicators; %s\n",
+                               set.size(), describePolicy(**composed).c_str());
+          }
+        },
+        [&routedLog](std::shared_ptr<const dns::ClientRouteTable> table) {
+          if (routedLog != nullptr) routedLog->setFallbackRoutes(std::move(table));
+        });
+    if (o.hubIndicators) {
+      // The last known set until the hub answers (empty on the first start).
+      composer.presetHubIndicators(policyIndicators(sync->indicators(), action));
+    }
+  }
 
   // A bad policy at start is a usage problem: exit 2 with the file and line.
   const std::vector<dns::PolicySourceSpec> specs = policySpecs(cmd, o);
-  auto loaded = dns::Policy::load(specs);
-  if (!loaded.ok()) {
+  if (o.hubIndicators) {
+    for (const auto& spec : specs) {
+      if (spec.name == PolicyComposer::kHubSource) {
+        throw CLI::ValidationError("--hub-indicators",
+                                   fmt::format("the policy source name '{}' is the hub's: name {} "
+                                               "otherwise (NAME=FILE)",
+                                               spec.name, spec.path.string()));
+      }
+    }
+  }
+  if (auto loaded = composer.reloadFiles(specs); !loaded.ok()) {
     (void)std::fprintf(stderr, "mamori: error: policy: %s\n", loaded.error().message.c_str());
     return kExitUsage;
   }
-  auto policy = std::make_shared<const dns::Policy>(std::move(loaded).value());
 
   std::unique_ptr<dns::HitLog> hitLog;
   std::unique_ptr<HubForwarder> forwarder;
@@ -323,6 +479,13 @@ int runDns(const CLI::App& cmd, const DnsOptions& o) {
     }
     hitLog = dns::HitLog::open(std::move(logOptions), std::move(pseudonymizer)).valueOrThrow();
   }
+  routedLog = hitLog.get();
+  if (sync) {
+    // The first round before answering anyone: with the hub up, the first query already sees
+    // its indicators and the first hit its route; with the hub away, the snapshot's set stands.
+    (void)sync->syncNow();
+  }
+  const std::shared_ptr<const dns::Policy> policy = composer.current();
 
   // Signals are taken by sigwait() below; every thread started from here on inherits the mask.
   sigset_t signals;
@@ -334,6 +497,14 @@ int runDns(const CLI::App& cmd, const DnsOptions& o) {
   raiseFileLimit();
 
   auto server = dns::Server::start(options, policy, hitLog.get()).valueOrThrow();
+  composer.attach(server.get());
+  // The sync thread updates the server and the hit log: it ends before either, also when
+  // something below throws.
+  struct SyncStopper {
+    std::unique_ptr<HubSync>& sync;
+    ~SyncStopper() { sync.reset(); }
+  } const syncStopper{sync};
+  if (sync) sync->start();
 
   std::unique_ptr<httplib::Server> metrics;
   std::thread metricsThread;
@@ -342,8 +513,11 @@ int runDns(const CLI::App& cmd, const DnsOptions& o) {
     if (!at.ok()) throw Failure("--metrics " + at.error().message);
     metrics = std::make_unique<httplib::Server>();
     dns::Server* s = server.get();
-    metrics->Get("/metrics", [s](const httplib::Request&, httplib::Response& res) {
-      res.set_content(s->metricsText(), "text/plain; version=0.0.4; charset=utf-8");
+    HubSync* hubSync = sync.get();
+    metrics->Get("/metrics", [s, hubSync](const httplib::Request&, httplib::Response& res) {
+      std::string text = s->metricsText();
+      if (hubSync != nullptr) text += hubSync->metricsText();
+      res.set_content(text, "text/plain; version=0.0.4; charset=utf-8");
     });
     if (!metrics->bind_to_port(at->address.toString(), at->port)) {
       throw Failure("--metrics: cannot listen on " + at->toString());
@@ -376,8 +550,9 @@ int runDns(const CLI::App& cmd, const DnsOptions& o) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig != SIGHUP) break;
-    // The new policy is built here, off the query path; the workers switch between two batches.
-    auto reloaded = dns::Policy::load(policySpecs(cmd, o));
+    // The new policy is built here, off the query path (files read anew, the hub's indicators
+    // as last received); the workers switch between two batches.
+    auto reloaded = composer.reloadFiles(policySpecs(cmd, o));
     if (!reloaded.ok()) {
       server->noteReload(false);
       (void)std::fprintf(
@@ -385,17 +560,18 @@ int runDns(const CLI::App& cmd, const DnsOptions& o) {
           reloaded.error().message.c_str());
       continue;
     }
-    auto next = std::make_shared<const dns::Policy>(std::move(reloaded).value());
-    const std::string text = describePolicy(*next);
-    server->setPolicy(std::move(next));
     server->noteReload(true);
-    if (!o.quiet) (void)std::fprintf(stderr, "mamori dns: policy reloaded: %s\n", text.c_str());
+    if (!o.quiet) {
+      (void)std::fprintf(stderr, "mamori dns: policy reloaded: %s\n",
+                         describePolicy(**reloaded).c_str());
+    }
   }
 
   if (metrics) {
     metrics->stop();
     metricsThread.join();
   }
+  sync.reset();
   server->stop();
   const dns::ServerCounters c = server->counters();
   if (!o.quiet) {
@@ -448,14 +624,31 @@ void addDnsCommand(CLI::App& app) {
       ->capture_default_str();
   addHubOptions(cmd, o.hub);
   cmd->get_option("--hub")->description(
-      "Also send the hit records to this sharing hub as they come, in batches "
-      "(http(s)://HOST[:PORT]; see docs/openapi.yaml)");
+      "Also send the hit records to this sharing hub as they come, in batches, routed to the "
+      "organisation that registered the client's prefix (http(s)://HOST[:PORT]; see "
+      "docs/openapi.yaml)");
+  cmd->add_flag("--hub-indicators", o.hubIndicators,
+                "With --hub: block with the indicators the token may read (domain: the name and "
+                "its subdomains; ipv4/ipv6: answers with such addresses), after the policy files; "
+                "kept up to date every --hub-refresh, saved in the state directory for restarts "
+                "while the hub is away");
+  cmd->add_option("--hub-refresh", o.hubRefresh,
+                  "With --hub: seconds between fetches of the indicators and of the prefixes "
+                  "organisations registered (hits are routed to the client's organisation)")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 86400u));
+  cmd->add_option("--hub-action", o.hubAction,
+                  "What a hub indicator with action \"block\" does: nxdomain, nodata or drop "
+                  "(\"monitor\" indicators resolve and are recorded as hits)")
+      ->capture_default_str();
   cmd->add_option("--client-route", o.clientRoutes,
                   "With --hub: PREFIX=KEY, hits from clients in PREFIX go to the organisation the "
-                  "hub routes KEY to (its domain); longest prefix wins; repeatable");
+                  "hub routes KEY to (its domain); longest prefix wins, and these come before the "
+                  "prefixes registered at the hub; repeatable");
   cmd->add_option("--sensor-name", o.sensorName,
                   "This resolver's name in records (default: the host name)");
-  cmd->add_option("--state", o.state, "State directory (pseudonymization key)");
+  cmd->add_option("--state", o.state,
+                  "State directory (pseudonymization key, the hub indicators last received)");
   cmd->add_option("--pseudonym-key", o.pseudonymKey,
                   "Pseudonymization key file (default STATE/pseudonym.key; created on first use)");
   cmd->add_option("--metrics", o.metrics, "Serve Prometheus metrics at http://ADDR:PORT/metrics");

@@ -155,22 +155,21 @@ std::unique_ptr<httplib::Client> hubClient(const ParsedUrl& url) {
   return client;
 }
 
-// POSTs `body`, trying again after connection failures and transient statuses (429/502/503/504)
-// with a doubling backoff (a short Retry-After replaces it). Returns the first 2xx answer. Any
-// other outcome calls `fail` with the problem in words (`describe` words an answer), which must
-// throw.
-httplib::Response postRetrying(httplib::Client& client, const std::string& path,
-                               const httplib::Headers& headers, const std::string& body,
-                               const char* contentType, const HubSendOptions& options,
-                               const std::function<std::string(const httplib::Response&)>& describe,
-                               const std::function<void(const std::string&)>& fail) {
+// Sends a request (`exchange`), trying again after connection failures and transient statuses
+// (429/502/503/504) with a doubling backoff (a short Retry-After replaces it). Returns the first
+// 2xx answer. Any other outcome calls `fail` with the problem in words (`describe` words an
+// answer), which must throw.
+httplib::Response exchangeRetrying(
+    const std::function<httplib::Result()>& exchange, const HubSendOptions& options,
+    const std::function<std::string(const httplib::Response&)>& describe,
+    const std::function<void(const std::string&)>& fail) {
   const int attempts = std::max(options.attempts, 1);
   auto delay = options.backoff;
   std::string lastProblem;
   for (int attempt = 1; attempt <= attempts; ++attempt) {
     if (attempt > 1) std::this_thread::sleep_for(delay);
     delay *= 2;
-    auto res = client.Post(path, headers, body, contentType);
+    auto res = exchange();
     if (!res) {
       bool final = false;
       lastProblem = connectionProblem(res.error(), final);
@@ -184,6 +183,16 @@ httplib::Response postRetrying(httplib::Client& client, const std::string& path,
   }
   fail(fmt::format("{} (after {} attempts)", lastProblem, attempts));
   throw Failure(lastProblem);  // `fail` throws; this only tells the compiler
+}
+
+// POSTs `body` through exchangeRetrying().
+httplib::Response postRetrying(httplib::Client& client, const std::string& path,
+                               const httplib::Headers& headers, const std::string& body,
+                               const char* contentType, const HubSendOptions& options,
+                               const std::function<std::string(const httplib::Response&)>& describe,
+                               const std::function<void(const std::string&)>& fail) {
+  return exchangeRetrying([&] { return client.Post(path, headers, body, contentType); }, options,
+                          describe, fail);
 }
 
 class Sender {
@@ -347,6 +356,38 @@ SensorReportResult sendSensorReport(const HubTarget& target, const std::string& 
     fail("unexpected answer: " + quoteBody(res.body));
   }
   return {j["id"].get<std::string>(), j["duplicate"].get<bool>(), j["orders"].size()};
+}
+
+HubRefusal::HubRefusal(const std::string& what, int status, nlohmann::json error)
+    : Failure(what), status_(status), error_(std::move(error)) {}
+
+std::string hubRequest(const HubTarget& target, std::string_view method, const std::string& path,
+                       const std::string& body, const HubSendOptions& options) {
+  const ParsedUrl url = parseHubUrl(target.url);
+  checkToken(target.token);
+  auto client = hubClient(url);
+  const httplib::Headers headers{{"Authorization", "Bearer " + target.token},
+                                 {"Accept", "application/json"}};
+  const std::string full = url.prefix + std::string(kApiPath) + path;
+  std::optional<httplib::Response> answered;  // the last answer that was not a success
+  auto describe = [&answered](const httplib::Response& res) {
+    answered = res;
+    return hubErrorText(res);
+  };
+  auto fail = [&](const std::string& problem) {
+    const std::string what = fmt::format("hub {}: {}", url.display, problem);
+    if (!answered) throw Failure(what);
+    const Json j = Json::parse(answered->body, nullptr, false);
+    throw HubRefusal(what, answered->status,
+                     j.is_object() && j.contains("error") ? j["error"] : Json());
+  };
+  auto exchange = [&]() -> httplib::Result {
+    answered.reset();
+    if (method == "GET") return client->Get(full, headers);
+    if (method == "DELETE") return client->Delete(full, headers, body, "application/json");
+    return client->Post(full, headers, body, "application/json");
+  };
+  return exchangeRetrying(exchange, options, describe, fail).body;
 }
 
 std::string defaultSensorName() {

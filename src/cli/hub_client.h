@@ -12,9 +12,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "mamori/core/result.h"
 
 namespace CLI {  // NOLINT(readability-identifier-naming): CLI11's namespace
 class App;
@@ -67,6 +70,26 @@ struct SensorReportResult {
 // the connection error) when the hub does not accept it.
 SensorReportResult sendSensorReport(const HubTarget& target, const std::string& reportJson,
                                     const HubSendOptions& options = {});
+
+// A final non-2xx answer of the hub: what() is "hub URL: STATUS CODE: MESSAGE"; error() is the
+// answer's {"code", "message", "details"} (null when the body was not the hub's JSON).
+class HubRefusal : public Failure {
+ public:
+  HubRefusal(const std::string& what, int status, nlohmann::json error);
+  int status() const { return status_; }
+  const nlohmann::json& error() const { return error_; }
+
+ private:
+  int status_;
+  nlohmann::json error_;
+};
+
+// One request to the hub's JSON API: `method` (GET, POST or DELETE) of `path` below /api/v1
+// ("/indicators?after=3"), with `body` sent as application/json. Retried like sendToHub(), so
+// use it for requests that may safely arrive twice. Returns the body of the 2xx answer; throws
+// HubRefusal for any other final answer, Failure when the hub cannot be reached.
+std::string hubRequest(const HubTarget& target, std::string_view method, const std::string& path,
+                       const std::string& body = {}, const HubSendOptions& options = {});
 
 // The name a sensor reports under when none is given: the host name ("" if unavailable).
 std::string defaultSensorName();

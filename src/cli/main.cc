@@ -60,6 +60,7 @@ int main(int argc, char** argv) try {
   mamori::cli::addDetectCommand(app);
   mamori::cli::addHubCommands(app);
   mamori::cli::addDnsCommand(app);
+  mamori::cli::addIndicatorsCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <system_error>
 
@@ -99,7 +100,9 @@ std::string formatHitRecord(const HitEvent& e, const IpAddress& client, std::str
 }
 
 HitLog::HitLog(HitLogOptions options, Pseudonymizer pseudonymizer)
-    : options_(std::move(options)), pseudonymizer_(std::move(pseudonymizer)) {}
+    : options_(std::move(options)),
+      pseudonymizer_(std::move(pseudonymizer)),
+      routes_(options_.routes) {}
 
 HitLog::~HitLog() {
   if (hits_ != nullptr) (void)std::fclose(hits_);
@@ -121,21 +124,43 @@ Result<std::unique_ptr<HitLog>> HitLog::open(HitLogOptions options, Pseudonymize
   return log;
 }
 
-std::string HitLog::routeFor(const IpAddress& client) const {
-  const ClientRoute* best = nullptr;
-  for (const ClientRoute& r : options_.routes) {
-    if (r.prefix.contains(client) && (best == nullptr || r.prefix.length > best->prefix.length)) {
-      best = &r;
-    }
+ClientRouteTable::ClientRouteTable() = default;
+
+ClientRouteTable::ClientRouteTable(const std::vector<ClientRoute>& routes) {
+  // PrefixSet::lookup lists the tags of every covering prefix in ascending order: numbering the
+  // routes longest prefix first makes the first tag the longest match (stable: of two equal
+  // prefixes, the first given).
+  std::vector<size_t> order(routes.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return routes[a].prefix.length > routes[b].prefix.length;
+  });
+  PrefixSetBuilder builder;
+  keys_.reserve(routes.size());
+  for (const size_t i : order) {
+    builder.add(routes[i].prefix, static_cast<uint32_t>(keys_.size()));
+    keys_.push_back(routes[i].key);
   }
-  return best != nullptr ? best->key : std::string();
+  prefixes_ = builder.build();
+}
+
+std::string_view ClientRouteTable::lookup(const IpAddress& client) const {
+  if (keys_.empty()) return {};
+  const auto tags = prefixes_.lookup(client);
+  return tags.empty() ? std::string_view() : std::string_view(keys_[tags.front()]);
+}
+
+void HitLog::setFallbackRoutes(std::shared_ptr<const ClientRouteTable> routes) {
+  fallback_.store(std::move(routes));
 }
 
 void HitLog::consume(std::span<const HitEvent> events) {
+  const std::shared_ptr<const ClientRouteTable> fallback = fallback_.load();
   for (const HitEvent& e : events) {
     const IpAddress pseudonym = pseudonymizer_.pseudonymize(e.client);
-    const std::string line =
-        formatHitRecord(e, pseudonym, recordId(), options_.sensor, routeFor(e.client));
+    std::string_view route = routes_.lookup(e.client);
+    if (route.empty() && fallback != nullptr) route = fallback->lookup(e.client);
+    const std::string line = formatHitRecord(e, pseudonym, recordId(), options_.sensor, route);
     std::FILE* f = e.newDomain ? newDomains_ : hits_;
     if (f != nullptr) {
       if (std::fwrite(line.data(), 1, line.size(), f) != line.size() ||

@@ -137,6 +137,11 @@ std::string Server::metricsText() const {
            "Queries answered SERVFAIL because too many were waiting for upstreams.");
   x.sample("mamori_dns_overload_total", "",
            sum([](const WorkerCounters& c) -> const Counter& { return c.overload; }));
+  x.header("mamori_dns_upstream_coalesced_total", "counter",
+           "Queries that joined an identical upstream query already in flight instead of sending "
+           "their own.");
+  x.sample("mamori_dns_upstream_coalesced_total", "",
+           sum([](const WorkerCounters& c) -> const Counter& { return c.coalesced; }));
 
   x.header("mamori_dns_policy_hits_total", "counter", "Policy decisions, by list and action.");
   s.hitsByList.with([&](const std::map<std::string, std::array<uint64_t, 8>>& counts) {

@@ -127,7 +127,68 @@ Result<std::string> readWholeFile(const std::filesystem::path& path) {
   return std::move(out).str();
 }
 
+// What an indicator becomes: nothing (a type the policy does not use), a name or a prefix.
+struct IndicatorTrigger {
+  enum class Kind : uint8_t { kSkip, kName, kPrefix } kind = Kind::kSkip;
+  Name name;  // lowercased
+  IpPrefix prefix;
+};
+
+Result<IndicatorTrigger> parseIndicator(const PolicyIndicator& indicator) {
+  IndicatorTrigger out;
+  const bool v4 = indicator.type == "ipv4";
+  if (indicator.type != "domain" && !v4 && indicator.type != "ipv6") return out;
+  switch (indicator.action) {
+    case PolicyAction::kNxdomain:
+    case PolicyAction::kNodata:
+    case PolicyAction::kDrop:
+    case PolicyAction::kTcpOnly:
+    case PolicyAction::kPassthru:
+      break;
+    default:
+      return makeError(
+          "an indicator's action must be nxdomain, nodata, drop, tcp-only or "
+          "passthru, not " +
+          std::string(policyActionName(indicator.action)));
+  }
+  const std::string_view value = indicator.value;
+  if (indicator.type == "domain") {
+    // Plain ASCII host names only (IDNs in their xn-- form): the hub normalizes them, so
+    // escapes, "@", other bytes or a wildcard label are not a spelling of some name but a sign
+    // of something wrong.
+    for (const char c : value) {
+      if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f ||
+          c == '\\' || c == '@') {
+        return makeError("not a plain domain name");
+      }
+    }
+    if (value == "." || value.empty()) return makeError("the root is not a domain indicator");
+    if (value == "*" || value.starts_with("*.")) {
+      return makeError("no wildcard: a domain indicator covers the names below it already");
+    }
+    auto name = Name::fromText(value.ends_with('.') ? value : std::string(value) + ".");
+    if (!name.ok()) return name.error();
+    out.kind = IndicatorTrigger::Kind::kName;
+    out.name = name->lowercased();
+    return out;
+  }
+  auto prefix = IpPrefix::parse(value);
+  if (!prefix.ok()) return prefix.error();
+  if (prefix->address.isV4() != v4) {
+    return makeError(v4 ? "not an IPv4 address or prefix" : "not an IPv6 address or prefix");
+  }
+  out.kind = IndicatorTrigger::Kind::kPrefix;
+  out.prefix = *prefix;
+  return out;
+}
+
 }  // namespace
+
+Result<void> checkIndicator(const PolicyIndicator& indicator) {
+  auto parsed = parseIndicator(indicator);
+  if (!parsed.ok()) return parsed.error();
+  return {};
+}
 
 struct Policy::Impl {
   Impl() : names(randomSipKey()) {}
@@ -642,10 +703,58 @@ PolicyBuilder::~PolicyBuilder() = default;
 Result<void> PolicyBuilder::addSource(const PolicySourceSpec& spec) {
   auto text = readWholeFile(spec.path);
   if (!text.ok()) return text.error();
+  return addSourceText(spec, *text);
+}
+
+Result<void> PolicyBuilder::addSourceText(const PolicySourceSpec& spec, std::string_view text) {
   const std::string origin = spec.path.string();
-  if (spec.format == PolicyFormat::kRpz) return addRpzText(spec.name, *text, origin);
-  return addDomainListText(spec.name, *text, origin, spec.listAction, spec.includeSubdomains,
+  if (spec.format == PolicyFormat::kRpz) return addRpzText(spec.name, text, origin);
+  return addDomainListText(spec.name, text, origin, spec.listAction, spec.includeSubdomains,
                            spec.ttl);
+}
+
+Result<void> PolicyBuilder::addIndicators(std::string_view name,
+                                          std::span<const PolicyIndicator> indicators,
+                                          std::string_view origin, uint32_t ttl) {
+  Policy::Impl& p = *impl_;
+  auto source = p.addSource(name, origin, false);
+  if (!source.ok()) return source.error();
+  PolicySourceInfo& info = p.sources[*source];
+  // Two passes so that the outcome does not depend on the order the hub listed things in:
+  // blocking actions first (the first one given for a value wins), then kPassthru for values
+  // that no blocking indicator names.
+  for (const bool passthruPass : {false, true}) {
+    for (size_t i = 0; i < indicators.size(); ++i) {
+      const PolicyIndicator& indicator = indicators[i];
+      if ((indicator.action == PolicyAction::kPassthru) != passthruPass) continue;
+      auto trigger = parseIndicator(indicator);
+      if (!trigger.ok()) {
+        return makeError(std::string(origin) + ": indicator " + std::to_string(i) + " (" +
+                         indicator.type + " '" + indicator.value.substr(0, 300) +
+                         "'): " + trigger.error().message);
+      }
+      if (trigger->kind == IndicatorTrigger::Kind::kSkip) {
+        ++info.skippedTriggers;
+        continue;
+      }
+      auto rule = p.sharedRule(*source, indicator.action, ttl, false);
+      if (!rule.ok()) return rule.error();
+      if (trigger->kind == IndicatorTrigger::Kind::kPrefix) {
+        if (p.ipDraft
+                .emplace(Policy::Impl::ipKey(*source, trigger->prefix),
+                         std::make_pair(trigger->prefix, *rule))
+                .second) {
+          ++info.ipTriggers;
+        }
+        continue;
+      }
+      if (p.findEntry(trigger->name, *source, kExact)) continue;  // named before
+      auto added = p.addEntry(trigger->name, *rule, kExact | kWildcard);
+      if (!added.ok()) return makeError(std::string(origin) + ": " + added.error().message);
+      ++info.qnameTriggers;
+    }
+  }
+  return {};
 }
 
 Result<void> PolicyBuilder::addRpzText(std::string_view name, std::string_view text,

@@ -56,8 +56,17 @@ uint16_t boundPort(int fd) {
   return ntohs(sin6.sin6_port);
 }
 
+// 0.0.0.0 or ::, where the answer's source address has to be chosen per query.
+bool isWildcard(const IpAddress& address) {
+  const auto& b = address.bytes();
+  return std::all_of(b.begin(), b.end(), [](uint8_t x) { return x == 0; });
+}
+
 // A non-blocking listening socket (SO_REUSEPORT: one per worker on the same address), or -1
-// with `error` set.
+// with `error` set. A UDP socket on a wildcard address reports each datagram's destination
+// (IP_PKTINFO, IPV6_RECVPKTINFO) so that the worker can answer from it: on a host with several
+// addresses the kernel would otherwise choose the source by route, and clients drop answers from
+// an address they did not ask.
 int openListener(const Endpoint& e, bool tcp, std::string& error) {
   const int family = e.address.isV4() ? AF_INET : AF_INET6;
   const int fd =
@@ -74,6 +83,14 @@ int openListener(const Endpoint& e, bool tcp, std::string& error) {
     // Bursts arrive faster than a worker drains them; a deeper queue loses fewer queries.
     const int size = 4 << 20;
     (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    if (isWildcard(e.address) &&
+        (family == AF_INET
+             ? ::setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one)
+             : ::setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one)) != 0) {
+      error = "destination addresses (IP_PKTINFO): " + errnoText();
+      ::close(fd);
+      return -1;
+    }
   }
   sockaddr_storage ss{};
   const socklen_t len = toSockaddr(e, ss);
@@ -317,11 +334,11 @@ Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options,
   // Listeners: for each address, one UDP and one TCP socket per worker on the same port. Port 0
   // takes the port the first UDP socket gets, for TCP too (tried again if TCP has it taken).
   const size_t threads = options.threads;
-  std::vector<std::vector<int>> udp(threads);
+  std::vector<std::vector<UdpListener>> udp(threads);
   std::vector<std::vector<int>> tcp(threads);
   auto closeAll = [&] {
     for (auto& v : udp) {
-      for (const int fd : v) ::close(fd);
+      for (const UdpListener& u : v) ::close(u.fd);
     }
     for (auto& v : tcp) {
       for (const int fd : v) ::close(fd);
@@ -353,7 +370,7 @@ Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options,
       }
       if (ok) {
         for (size_t w = 0; w < threads; ++w) {
-          udp[w].push_back(u[w]);
+          udp[w].push_back(UdpListener{u[w], isWildcard(at.address)});
           tcp[w].push_back(t[w]);
         }
         impl->udpBound.push_back(at);
@@ -463,6 +480,7 @@ ServerCounters Server::counters() const {
       out.upstreamSpoofed += c.upSpoofed[u].get();
       out.upstreamTcpFallbacks += c.upTcp[u].get();
     }
+    out.upstreamCoalesced += c.coalesced.get();
     out.hitsDropped += c.hitsDropped.get();
     out.tcpConnections += c.tcpAccepted.get();
     out.tcpRefused += c.tcpRefused.get();

@@ -69,6 +69,7 @@ struct WorkerCounters {
   Counter drops[static_cast<size_t>(DropReason::kCount)];
   Counter malformed[kParseErrorSlots];  // by ParseError (FORMERR or dropped)
   Counter overload;                     // SERVFAIL because maxPendingPerThread was reached
+  Counter coalesced;                    // queries that joined an identical upstream query in flight
   Counter upQueries[kMaxUpstreams];
   Counter upTimeouts[kMaxUpstreams];
   Counter upSpoofed[kMaxUpstreams];    // wrong id, question or case

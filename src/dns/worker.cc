@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -28,6 +29,13 @@ constexpr size_t kMaxQueuedHits = 1 << 16;                // waiting for the col
 constexpr size_t kMaxConnectionOutput = size_t{1} << 20;  // a client that does not read is cut
 constexpr int64_t kSweepMicros = 250000;
 constexpr uint8_t kMaxUdpBatchesPerEvent = 8;  // then let other sockets have their turn
+// Received control messages on a wildcard listener: IP_PKTINFO or IPV6_PKTINFO, with room to spare.
+constexpr size_t kUdpControlBuffer = 128;
+// Clients one upstream query answers at most (coalescing). Past that, an identical question gets
+// an upstream query of its own (which later ones join): a flood of one name costs one upstream
+// query per 64 clients instead of SERVFAIL for legitimate clients caught in it, and a spoofed
+// answer that did get through would still reach no more than 64 clients at once.
+constexpr size_t kMaxWaiters = 64;
 
 enum class Kind : uint8_t { kWake = 1, kUdp, kTcpListen, kConnection, kUpstream };
 
@@ -92,6 +100,53 @@ void setForwardedFlags(uint8_t* m, const Header& query, const ResponseOptions& o
 // checks that a header was there.
 constexpr std::array<uint8_t, kHeaderSize> kHeaderStandIn{};
 
+template <typename T>
+void setReplySource(ReplySource& out, int level, int type, const T& value) {
+  static_assert(CMSG_SPACE(sizeof(T)) <= sizeof(out.control));
+  msghdr m{};
+  m.msg_control = out.control.data();
+  m.msg_controllen = out.control.size();
+  cmsghdr* c = CMSG_FIRSTHDR(&m);
+  c->cmsg_level = level;
+  c->cmsg_type = type;
+  c->cmsg_len = CMSG_LEN(sizeof(T));
+  std::memcpy(CMSG_DATA(c), &value, sizeof(T));
+  out.length = CMSG_SPACE(sizeof(T));
+}
+
+// Where the answer to a datagram received on a wildcard listener must come from. IPv4: the
+// kernel's ipi_spec_dst (the destination itself for unicast; for a broadcast, the address of the
+// interface it came in on), with interface 0 so that routing chooses the way back as for any
+// other packet. IPv6: the destination, with the interface kept only for a link-local one, whose
+// scope needs it. Nothing (the kernel's choice) for a multicast destination or without the
+// control message.
+void replySourceFrom(msghdr& received, ReplySource& out) {
+  out.length = 0;
+  if ((received.msg_flags & MSG_CTRUNC) != 0) return;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&received); c != nullptr; c = CMSG_NXTHDR(&received, c)) {
+    if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
+        c->cmsg_len >= CMSG_LEN(sizeof(in_pktinfo))) {
+      in_pktinfo got{};
+      std::memcpy(&got, CMSG_DATA(c), sizeof got);
+      in_pktinfo send{};
+      send.ipi_spec_dst = got.ipi_spec_dst;
+      setReplySource(out, IPPROTO_IP, IP_PKTINFO, send);
+      return;
+    }
+    if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+        c->cmsg_len >= CMSG_LEN(sizeof(in6_pktinfo))) {
+      in6_pktinfo got{};
+      std::memcpy(&got, CMSG_DATA(c), sizeof got);
+      if (IN6_IS_ADDR_MULTICAST(&got.ipi6_addr)) return;
+      in6_pktinfo send{};
+      send.ipi6_addr = got.ipi6_addr;
+      send.ipi6_ifindex = IN6_IS_ADDR_LINKLOCAL(&got.ipi6_addr) ? got.ipi6_ifindex : 0;
+      setReplySource(out, IPPROTO_IPV6, IPV6_PKTINFO, send);
+      return;
+    }
+  }
+}
+
 }  // namespace
 
 Message Worker::QueryInfo::asMessage() const {
@@ -106,8 +161,16 @@ Message Worker::QueryInfo::asMessage() const {
 }
 
 Worker::Worker(Server::Impl& server)
-    : server_(server), out_(kBufferSize), upstream_(kBufferSize), chase_(kBufferSize) {
+    : server_(server),
+      out_(kBufferSize),
+      upstream_(kBufferSize),
+      chase_(kBufferSize),
+      inFlightKey_(randomSipKey()) {
   localHits_.reserve(256);
+  // About one bucket per upstream query the worker may have in flight (chains stay short).
+  inFlight_.assign(
+      std::bit_ceil(std::clamp<size_t>(server_.options.maxPendingPerThread, 64, size_t{1} << 16)),
+      kNoSlot);
 }
 
 Worker::~Worker() {
@@ -115,14 +178,14 @@ Worker::~Worker() {
   for (Connection& c : connections_) {
     if (c.active) ::close(c.fd);
   }
-  for (const int fd : udpFds_) ::close(fd);
+  for (const UdpListener& u : udp_) ::close(u.fd);
   for (const int fd : tcpFds_) ::close(fd);
   if (wakeFd_ >= 0) ::close(wakeFd_);
   if (epoll_ >= 0) ::close(epoll_);
 }
 
-Result<void> Worker::init(const std::vector<int>& udpFds, const std::vector<int>& tcpFds) {
-  udpFds_ = udpFds;
+Result<void> Worker::init(const std::vector<UdpListener>& udp, const std::vector<int>& tcpFds) {
+  udp_ = udp;
   tcpFds_ = tcpFds;
   epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
   wakeFd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -136,8 +199,8 @@ Result<void> Worker::init(const std::vector<int>& udpFds, const std::vector<int>
     return ::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev) == 0;
   };
   bool ok = add(wakeFd_, makeTag(Kind::kWake, 0, 0));
-  for (size_t i = 0; i < udpFds_.size(); ++i) {
-    ok = ok && add(udpFds_[i], makeTag(Kind::kUdp, static_cast<uint32_t>(i), 0));
+  for (size_t i = 0; i < udp_.size(); ++i) {
+    ok = ok && add(udp_[i].fd, makeTag(Kind::kUdp, static_cast<uint32_t>(i), 0));
   }
   for (size_t i = 0; i < tcpFds_.size(); ++i) {
     ok = ok && add(tcpFds_[i], makeTag(Kind::kTcpListen, static_cast<uint32_t>(i), 0));
@@ -179,7 +242,7 @@ void Worker::run() {
           break;
         }
         case Kind::kUdp:
-          onUdpReadable(udpFds_[tagIndex(tag)]);
+          onUdpReadable(udp_[tagIndex(tag)]);
           break;
         case Kind::kTcpListen:
           onTcpAccept(tcpFds_[tagIndex(tag)]);
@@ -262,11 +325,13 @@ void Worker::flushHits() {
 
 // ---- UDP ----
 
-void Worker::onUdpReadable(int fd) {
+void Worker::onUdpReadable(const UdpListener& listener) {
   struct Slot {
     std::array<uint8_t, kUdpQueryBuffer> data;
     sockaddr_storage address;
     iovec iov;
+    alignas(cmsghdr) std::array<uint8_t, kUdpControlBuffer> control;  // received (wildcard only)
+    ReplySource source;                                               // to answer from
   };
   // Static per thread: 32 x 4 KiB is too much for the stack of every worker's frame.
   thread_local std::vector<Slot> slots(kUdpBatch);
@@ -284,8 +349,12 @@ void Worker::onUdpReadable(int fd) {
       in[i].msg_hdr.msg_namelen = sizeof s.address;
       in[i].msg_hdr.msg_iov = &s.iov;
       in[i].msg_hdr.msg_iovlen = 1;
+      if (listener.pktinfo) {
+        in[i].msg_hdr.msg_control = s.control.data();
+        in[i].msg_hdr.msg_controllen = s.control.size();
+      }
     }
-    const int n = ::recvmmsg(fd, in.data(), kUdpBatch, MSG_DONTWAIT, nullptr);
+    const int n = ::recvmmsg(listener.fd, in.data(), kUdpBatch, MSG_DONTWAIT, nullptr);
     if (n <= 0) return;
     size_t replyCount = 0;
     for (size_t i = 0; i < static_cast<size_t>(n); ++i) {
@@ -295,9 +364,13 @@ void Worker::onUdpReadable(int fd) {
         continue;
       }
       ClientRef client;
-      client.udpFd = fd;
+      client.udpFd = listener.fd;
       client.address = &s.address;
       client.addressLength = in[i].msg_hdr.msg_namelen;
+      if (listener.pktinfo) {
+        replySourceFrom(in[i].msg_hdr, s.source);
+        client.source = &s.source;
+      }
       size_t length = 0;
       const auto wire = std::span<const uint8_t>(s.data.data(), in[i].msg_len);
       if (handleQuery(wire, client, length) != Disposition::kReply) continue;
@@ -311,13 +384,25 @@ void Worker::onUdpReadable(int fd) {
       outMsgs[replyCount].msg_hdr.msg_namelen = in[i].msg_hdr.msg_namelen;
       outMsgs[replyCount].msg_hdr.msg_iov = &outIov[replyCount];
       outMsgs[replyCount].msg_hdr.msg_iovlen = 1;
+      if (listener.pktinfo && s.source.length > 0) {
+        outMsgs[replyCount].msg_hdr.msg_control = s.source.control.data();
+        outMsgs[replyCount].msg_hdr.msg_controllen = s.source.length;
+      }
       ++replyCount;
     }
     size_t sent = 0;
     while (sent < replyCount) {
-      const int m = ::sendmmsg(fd, &outMsgs[sent], static_cast<unsigned>(replyCount - sent), 0);
-      if (m <= 0) break;  // a full socket buffer: UDP may lose answers, the client retries
-      sent += static_cast<size_t>(m);
+      const int m =
+          ::sendmmsg(listener.fd, &outMsgs[sent], static_cast<unsigned>(replyCount - sent), 0);
+      if (m > 0) {
+        sent += static_cast<size_t>(m);
+        continue;
+      }
+      // A full socket buffer: UDP may lose answers, the client retries.
+      if (m == 0 || errno == EAGAIN || errno == EWOULDBLOCK) break;
+      // This one answer cannot go (its source address was just removed, the client's network is
+      // unreachable...): the rest of the batch still can.
+      ++sent;
     }
     // Not back to epoll_wait yet, even after a short batch: under load more datagrams arrived
     // while these were answered, and one more recvmmsg is cheaper than a wait plus a wake-up
@@ -460,6 +545,8 @@ Worker::Disposition Worker::resolve(const Message& query, const ClientRef& clien
           if (m.matched() && m.action != PolicyAction::kPassthru) {
             return answerResponseIp(m, query, tcp, clientAddress(client), length);
           }
+          // PASSTHRU (a hub "monitor" indicator): answered as is, but it is a sighting.
+          if (m.matched()) recordHit(clientAddress(client), query.question.name, qtype, tcp, m);
         }
       }
       setForwardedFlags(out_.data(), query.header, options);
@@ -470,7 +557,18 @@ Worker::Disposition Worker::resolve(const Message& query, const ClientRef& clien
     return Disposition::kReply;
   }
 
-  // 2. Upstream.
+  // 2. Upstream: join the query already in flight for this question, if any, else send one.
+  const bool cd = query.header.cd;
+  const uint64_t hash = questionHash(resolveName, qtype, query.question.qclass, cd, dnssecOk);
+  const uint32_t joined =
+      findInFlight(hash, resolveName, qtype, query.question.qclass, cd, dnssecOk);
+  if (joined != kNoSlot) {
+    fillWaiter(pending_[joined].waiters.emplace_back(), query, client, limit, checkResponseIp,
+               sourceLimit, cname);
+    if (tcp) ++connections_[client.connection].inFlight;
+    counters_.coalesced.add();
+    return Disposition::kPending;
+  }
   if (pendingCount_ >= server_.options.maxPendingPerThread) {
     counters_.overload.add();
     length = writeErrorResponse(query, kRcodeServFail, out_, limit, options);
@@ -490,25 +588,17 @@ Worker::Disposition Worker::resolve(const Message& query, const ClientRef& clien
   p.active = true;
   ++p.gen;
   ++pendingCount_;
-  p.tcpClient = tcp;
-  p.udpFd = client.udpFd;
-  if (!tcp && client.address != nullptr) {
-    p.clientAddress = *client.address;
-    p.clientAddressLength = client.addressLength;
-  }
-  p.connection = client.connection;
-  p.connectionGen = client.connectionGen;
-  p.client = clientAddress(client);
-  p.query.header = query.header;
-  p.query.question = query.question;
-  p.query.ednsPresent = query.edns.present;
-  p.query.dnssecOk = dnssecOk;
-  p.query.limit = limit;
+  p.waiters.clear();
+  fillWaiter(p.waiters.emplace_back(), query, client, limit, checkResponseIp, sourceLimit, cname);
   p.resolveName = resolveName;
-  p.cnameChase = cname != nullptr;
-  p.cnameTtl = cname != nullptr ? cname->localData->cnameTtl : 0;
-  p.checkResponseIp = checkResponseIp;
-  p.sourceLimit = sourceLimit;
+  p.qtype = qtype;
+  p.qclass = query.question.qclass;
+  p.checkingDisabled = cd;
+  p.dnssecOk = dnssecOk;
+  p.questionHash = hash;
+  uint32_t& head = inFlight_[hash & (inFlight_.size() - 1)];
+  p.nextInFlight = head;
+  head = slot;
   p.fd = -1;
   p.attempts = 0;
   p.triedMask = 0;
@@ -527,6 +617,69 @@ Worker::Disposition Worker::resolve(const Message& query, const ClientRef& clien
     return Disposition::kReply;
   }
   return Disposition::kPending;
+}
+
+void Worker::fillWaiter(Waiter& w, const Message& query, const ClientRef& client, size_t limit,
+                        bool checkResponseIp, size_t sourceLimit, const PolicyMatch* cname) const {
+  w.tcpClient = client.tcp;
+  w.udpFd = client.udpFd;
+  w.clientAddressLength = 0;
+  if (!client.tcp && client.address != nullptr) {
+    w.clientAddress = *client.address;
+    w.clientAddressLength = client.addressLength;
+  }
+  w.replySource.length = 0;
+  if (client.source != nullptr) w.replySource = *client.source;
+  w.connection = client.connection;
+  w.connectionGen = client.connectionGen;
+  w.client = clientAddress(client);
+  w.query.header = query.header;
+  w.query.question = query.question;
+  w.query.ednsPresent = query.edns.present;
+  w.query.dnssecOk = query.edns.dnssecOk;
+  w.query.limit = limit;
+  w.cnameChase = cname != nullptr;
+  w.cnameTtl = cname != nullptr ? cname->localData->cnameTtl : 0;
+  w.checkResponseIp = checkResponseIp;
+  w.sourceLimit = sourceLimit;
+}
+
+uint64_t Worker::questionHash(const Name& name, uint16_t qtype, uint16_t qclass, bool cd,
+                              bool dnssecOk) const {
+  std::array<uint8_t, kMaxNameWire + 5> key{};
+  const Name lower = name.lowercased();
+  const auto wire = lower.wire();
+  std::copy(wire.begin(), wire.end(), key.begin());
+  uint8_t* tail = key.data() + wire.size();
+  store16(tail, qtype);
+  store16(tail + 2, qclass);
+  tail[4] = static_cast<uint8_t>((cd ? 1 : 0) | (dnssecOk ? 2 : 0));
+  return sipHash24(inFlightKey_, std::span<const uint8_t>(key.data(), wire.size() + 5));
+}
+
+uint32_t Worker::findInFlight(uint64_t hash, const Name& name, uint16_t qtype, uint16_t qclass,
+                              bool cd, bool dnssecOk) const {
+  for (uint32_t slot = inFlight_[hash & (inFlight_.size() - 1)]; slot != kNoSlot;
+       slot = pending_[slot].nextInFlight) {
+    const Pending& p = pending_[slot];
+    if (p.questionHash == hash && p.qtype == qtype && p.qclass == qclass &&
+        p.checkingDisabled == cd && p.dnssecOk == dnssecOk && p.waiters.size() < kMaxWaiters &&
+        p.resolveName == name) {
+      return slot;
+    }
+  }
+  return kNoSlot;
+}
+
+void Worker::unlinkInFlight(uint32_t slot) {
+  uint32_t* link = &inFlight_[pending_[slot].questionHash & (inFlight_.size() - 1)];
+  while (*link != kNoSlot) {
+    if (*link == slot) {
+      *link = pending_[slot].nextInFlight;
+      return;
+    }
+    link = &pending_[*link].nextInFlight;
+  }
 }
 
 Worker::Disposition Worker::answerResponseIp(const PolicyMatch& match, const Message& query,
@@ -590,9 +743,9 @@ bool Worker::sendUpstream(uint32_t slot) {
   p.sentName = randomizeCase(p.resolveName, random_);
   p.upstreamTcp = false;
   std::array<uint8_t, 512> buf{};
-  const size_t n = writeUpstreamQuery(buf, p.upstreamId, p.sentName, p.query.question.type,
-                                      p.query.question.qclass, p.query.header.cd, p.query.dnssecOk,
-                                      server_.options.response.udpPayloadSize);
+  const size_t n =
+      writeUpstreamQuery(buf, p.upstreamId, p.sentName, p.qtype, p.qclass, p.checkingDisabled,
+                         p.dnssecOk, server_.options.response.udpPayloadSize);
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.u64 = makeTag(Kind::kUpstream, slot, p.gen);
@@ -621,6 +774,8 @@ void Worker::closeUpstreamFd(Pending& p) {
 void Worker::releasePending(uint32_t slot) {
   Pending& p = pending_[slot];
   closeUpstreamFd(p);
+  unlinkInFlight(slot);
+  p.waiters.clear();
   p.active = false;
   p.tcpBuffer.clear();
   p.tcpBuffer.shrink_to_fit();
@@ -651,40 +806,51 @@ void Worker::upstreamFailed(uint32_t slot, bool timeout) {
 
 void Worker::failPending(uint32_t slot, uint16_t rcode) {
   Pending& p = pending_[slot];
-  const Message q = p.query.asMessage();
-  const size_t length = writeErrorResponse(q, rcode, out_, p.query.limit, server_.options.response);
-  replyPending(p, std::span(out_).first(length));
+  for (Waiter& w : p.waiters) {
+    const Message q = w.query.asMessage();
+    const size_t length =
+        writeErrorResponse(q, rcode, out_, w.query.limit, server_.options.response);
+    replyWaiter(w, std::span(out_).first(length));
+  }
   releasePending(slot);
 }
 
-void Worker::replyPending(Pending& p, std::span<const uint8_t> response, bool count) {
-  if (p.tcpClient) {
-    if (p.connection >= connections_.size()) return;
-    Connection& c = connections_[p.connection];
-    if (!c.active || c.gen != p.connectionGen) {
+void Worker::replyWaiter(Waiter& w, std::span<const uint8_t> response, bool count) {
+  if (w.tcpClient) {
+    if (w.connection >= connections_.size()) return;
+    Connection& c = connections_[w.connection];
+    if (!c.active || c.gen != w.connectionGen) {
       counters_.drops[static_cast<size_t>(DropReason::kClientGone)].add();
       return;
     }
     --c.inFlight;
     if (!response.empty()) {
-      if (count) countAnswer(true, p.query.question.type, response);
-      sendOnConnection(p.connection, response);
+      if (count) countAnswer(true, w.query.question.type, response);
+      sendOnConnection(w.connection, response);
     } else if (c.readClosed && c.inFlight == 0 && c.outOffset == c.out.size()) {
-      closeConnection(p.connection);
+      closeConnection(w.connection);
     }
     // Queries that waited in the buffer while the pipeline was full are taken up after this
     // round of events, not from in here (the caller still holds references into pending_).
     if (c.active && c.readPaused && c.inFlight < server_.options.maxTcpPipeline) {
-      resume_.emplace_back(p.connection, c.gen);
+      resume_.emplace_back(w.connection, c.gen);
     }
     return;
   }
   if (response.empty()) return;
-  if (count) countAnswer(false, p.query.question.type, response);
-  (void)!::sendto(
-      p.udpFd, response.data(), response.size(), MSG_DONTWAIT,
-      reinterpret_cast<const sockaddr*>(&p.clientAddress),
-      p.clientAddressLength);  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): sockaddr API
+  if (count) countAnswer(false, w.query.question.type, response);
+  // The writer never writes through msg_iov: the const_cast only fits the sendmsg API.
+  iovec iov{const_cast<uint8_t*>(response.data()), response.size()};
+  msghdr m{};
+  m.msg_name = &w.clientAddress;
+  m.msg_namelen = w.clientAddressLength;
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  if (w.replySource.length > 0) {
+    m.msg_control = w.replySource.control.data();
+    m.msg_controllen = w.replySource.length;
+  }
+  (void)!::sendmsg(w.udpFd, &m, MSG_DONTWAIT);
 }
 
 void Worker::onUpstreamEvent(uint32_t slot, uint32_t events) {
@@ -768,10 +934,9 @@ void Worker::startTcpFallback(uint32_t slot) {
   p.upstreamTcp = true;
   p.tcpSent = false;
   p.tcpBuffer.assign(2 + 512, 0);
-  const size_t n =
-      writeUpstreamQuery(std::span(p.tcpBuffer).subspan(2), p.upstreamId, p.sentName,
-                         p.query.question.type, p.query.question.qclass, p.query.header.cd,
-                         p.query.dnssecOk, server_.options.response.udpPayloadSize);
+  const size_t n = writeUpstreamQuery(std::span(p.tcpBuffer).subspan(2), p.upstreamId, p.sentName,
+                                      p.qtype, p.qclass, p.checkingDisabled, p.dnssecOk,
+                                      server_.options.response.udpPayloadSize);
   store16(p.tcpBuffer.data(), static_cast<uint16_t>(n));
   p.tcpBuffer.resize(2 + n);
   const int rc = ::connect(
@@ -798,8 +963,8 @@ void Worker::onUpstreamAnswer(uint32_t slot, std::span<uint8_t> buffer, size_t l
     counters_.upMalformed[p.upstream].add();
     return;
   }
-  const UpstreamVerdict verdict = verifyUpstreamAnswer(
-      answer_, p.upstreamId, p.sentName, p.query.question.type, p.query.question.qclass);
+  const UpstreamVerdict verdict =
+      verifyUpstreamAnswer(answer_, p.upstreamId, p.sentName, p.qtype, p.qclass);
   if (verdict != UpstreamVerdict::kAccept) {
     counters_.upSpoofed[p.upstream].add();
     return;
@@ -824,53 +989,60 @@ void Worker::onUpstreamAnswer(uint32_t slot, std::span<uint8_t> buffer, size_t l
     failPending(slot, kRcodeServFail);
     return;
   }
-  (void)server_.cache.insert(answer_, p.query.dnssecOk, now_);
-  if (server_.options.newDomainMemory > 0 && rcode == kRcodeNoError && !p.cnameChase) {
-    const bool fresh = server_.seen.with(
-        [&](SeenNames& seen) { return seen.insert(p.query.question.name.lowercased()); });
-    if (fresh)
-      recordHit(p.client, p.query.question.name, p.query.question.type, p.tcpClient, {}, true);
-  }
-  deliver(slot, buffer, length, answer_);
-}
-
-void Worker::deliver(uint32_t slot, std::span<uint8_t> buffer, size_t length,
-                     const Message& answer) {
-  Pending& p = pending_[slot];
-  const Message q = p.query.asMessage();
-  const ResponseOptions& options = server_.options.response;
-  if (p.cnameChase) {
-    const size_t n =
-        writeCnameAnswer(q, p.resolveName, p.cnameTtl, &answer, out_, p.query.limit, options);
-    replyPending(p, std::span(out_).first(n));
-    releasePending(slot);
-    return;
-  }
-  if (p.checkResponseIp) {
-    const PolicyMatch m = matchAnswerAddresses(answer, *policy_, p.sourceLimit);
-    if (m.matched() && m.action != PolicyAction::kPassthru) {
-      size_t n = 0;
-      if (answerResponseIp(m, q, p.tcpClient, p.client, n) != Disposition::kReply) n = 0;
-      replyPending(p, std::span(out_).first(n), false);  // answerResponseIp counted it
-      releasePending(slot);
-      return;
+  (void)server_.cache.insert(answer_, p.dnssecOk, now_);
+  if (server_.options.newDomainMemory > 0 && rcode == kRcodeNoError) {
+    // A first sighting is about the name: recorded once, for the first client that asked it
+    // (not one that asked a name the policy rewrote to it).
+    const auto asked = std::find_if(p.waiters.begin(), p.waiters.end(),
+                                    [](const Waiter& w) { return !w.cnameChase; });
+    if (asked != p.waiters.end() && server_.seen.with([&](SeenNames& seen) {
+          return seen.insert(p.resolveName.lowercased());
+        })) {
+      recordHit(asked->client, asked->query.question.name, p.qtype, asked->tcpClient, {}, true);
     }
   }
-  // The client's id, its spelling of the name (same length: the question is never compressed),
-  // its RD and CD bits.
-  uint8_t* m = buffer.data();
-  store16(m, p.query.header.id);
-  const auto name = p.query.question.name.wire();
-  std::copy(name.begin(), name.end(), m + kHeaderSize);
-  setForwardedFlags(m, p.query.header, options);
-  const size_t n = fitResponse(buffer, length, q, p.query.limit, options);
-  if (n > 0) {
-    replyPending(p, std::span<const uint8_t>(buffer.data(), n));
-  } else {
-    const size_t e = writeErrorResponse(q, kRcodeServFail, out_, p.query.limit, options);
-    replyPending(p, std::span(out_).first(e));
-  }
+  deliver(slot, buffer.first(length), answer_);
+}
+
+void Worker::deliver(uint32_t slot, std::span<const uint8_t> wire, const Message& answer) {
+  Pending& p = pending_[slot];
+  // Nothing in here adds to pending_ or to the waiters: the references stay valid.
+  for (Waiter& w : p.waiters) answerWaiter(w, p.resolveName, wire, answer);
   releasePending(slot);
+}
+
+void Worker::answerWaiter(Waiter& w, const Name& resolved, std::span<const uint8_t> wire,
+                          const Message& answer) {
+  const Message q = w.query.asMessage();
+  const ResponseOptions& options = server_.options.response;
+  if (w.cnameChase) {
+    const size_t n =
+        writeCnameAnswer(q, resolved, w.cnameTtl, &answer, out_, w.query.limit, options);
+    replyWaiter(w, std::span(out_).first(n));
+    return;
+  }
+  if (w.checkResponseIp) {
+    const PolicyMatch m = matchAnswerAddresses(answer, *policy_, w.sourceLimit);
+    if (m.matched() && m.action != PolicyAction::kPassthru) {
+      size_t n = 0;
+      if (answerResponseIp(m, q, w.tcpClient, w.client, n) != Disposition::kReply) n = 0;
+      replyWaiter(w, std::span(out_).first(n), false);  // answerResponseIp counted it
+      return;
+    }
+    if (m.matched()) recordHit(w.client, q.question.name, q.question.type, w.tcpClient, m);
+  }
+  // A copy of the upstream's answer with the client's id, its spelling of the name (same length:
+  // the question is never compressed), its RD and CD bits; `wire` (which `answer` reads) stays
+  // as it came for the next waiter.
+  std::copy(wire.begin(), wire.end(), out_.begin());
+  uint8_t* m = out_.data();
+  store16(m, w.query.header.id);
+  const auto name = w.query.question.name.wire();
+  std::copy(name.begin(), name.end(), m + kHeaderSize);
+  setForwardedFlags(m, w.query.header, options);
+  size_t n = fitResponse(out_, wire.size(), q, w.query.limit, options);
+  if (n == 0) n = writeErrorResponse(q, kRcodeServFail, out_, w.query.limit, options);
+  replyWaiter(w, std::span(out_).first(n));
 }
 
 // ---- TCP clients ----

@@ -3,6 +3,7 @@
 // workers except the cache, the policy snapshot and the counters other threads only read.
 #pragma once
 
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <array>
@@ -13,11 +14,28 @@
 #include <span>
 #include <vector>
 
+#include "mamori/core/siphash.h"
 #include "mamori/dns/message.h"
 #include "resolver.h"
 #include "server_internal.h"
 
 namespace mamori::dns {
+
+// A UDP listening socket. `pktinfo`: bound to a wildcard address (0.0.0.0 or ::) with IP_PKTINFO
+// or IPV6_RECVPKTINFO on, so that each answer can leave from the address its query was sent to (a
+// client drops an answer from another address). Sockets bound to one address skip all of this.
+struct UdpListener {
+  int fd = -1;
+  bool pktinfo = false;
+};
+
+// The control message that makes a UDP answer leave from the address its query came to
+// (IP_PKTINFO or IPV6_PKTINFO for sendmsg); length 0 when there is none to give (a listener on a
+// specific address, whose answers leave from that address anyway).
+struct ReplySource {
+  alignas(cmsghdr) std::array<uint8_t, CMSG_SPACE(sizeof(in6_pktinfo))> control{};
+  size_t length = 0;
+};
 
 class Worker {
  public:
@@ -27,7 +45,7 @@ class Worker {
   Worker& operator=(const Worker&) = delete;
 
   // Takes ownership of this worker's listening sockets (non-blocking) and sets up epoll.
-  Result<void> init(const std::vector<int>& udpFds, const std::vector<int>& tcpFds);
+  Result<void> init(const std::vector<UdpListener>& udp, const std::vector<int>& tcpFds);
   void run();
   void wake();  // from another thread: leave epoll_wait (used to stop)
 
@@ -35,12 +53,15 @@ class Worker {
   LockGuarded<std::vector<HitEvent>>& hitQueue() { return hitQueue_; }
 
  private:
+  static constexpr uint32_t kNoSlot = UINT32_MAX;
+
   struct ClientRef {
     bool tcp = false;
     int udpFd = -1;
     const sockaddr_storage* address = nullptr;  // UDP
     socklen_t addressLength = 0;
-    uint32_t connection = 0;  // TCP: slot and generation
+    const ReplySource* source = nullptr;  // UDP on a wildcard listener
+    uint32_t connection = 0;              // TCP: slot and generation
     uint32_t connectionGen = 0;
   };
 
@@ -54,21 +75,39 @@ class Worker {
     Message asMessage() const;
   };
 
+  // A client waiting for an upstream answer: what its answer needs once its query's bytes are
+  // gone. An upstream query has one or more (coalescing: later clients asking the same question
+  // join the query in flight instead of sending their own).
+  struct Waiter {
+    sockaddr_storage clientAddress{};  // UDP
+    socklen_t clientAddressLength = 0;
+    int udpFd = -1;
+    bool tcpClient = false;
+    bool cnameChase = false;  // asked for a name the policy rewrote to the resolved one
+    bool checkResponseIp = true;
+    uint32_t connection = 0, connectionGen = 0;  // TCP
+    uint32_t cnameTtl = 0;
+    size_t sourceLimit = SIZE_MAX;
+    ReplySource replySource;
+    IpAddress client;
+    QueryInfo query;
+  };
+
   struct Pending {
     uint32_t gen = 0;
     bool active = false;
-    bool tcpClient = false;
-    int udpFd = -1;
-    sockaddr_storage clientAddress{};
-    socklen_t clientAddressLength = 0;
-    uint32_t connection = 0, connectionGen = 0;
-    IpAddress client;
-    QueryInfo query;
-    Name resolveName;  // what goes upstream: the question, or a policy CNAME's target
-    bool cnameChase = false;
-    uint32_t cnameTtl = 0;
-    bool checkResponseIp = true;
-    size_t sourceLimit = SIZE_MAX;
+    // The first client, then those that joined; the capacity stays with the slot when it is
+    // reused, so joining allocates nothing after warm-up.
+    std::vector<Waiter> waiters;
+    // The question sent upstream, the same for every waiter: the client's question or a policy
+    // CNAME's target. In-flight queries are found by it (see findInFlight).
+    Name resolveName;
+    uint16_t qtype = 0;
+    uint16_t qclass = 0;
+    bool checkingDisabled = false;
+    bool dnssecOk = false;
+    uint64_t questionHash = 0;
+    uint32_t nextInFlight = 0;  // the next slot in this one's in-flight bucket chain
     // Upstream attempt.
     int fd = -1;
     uint16_t upstream = 0;
@@ -110,7 +149,7 @@ class Worker {
   enum class Disposition : uint8_t { kReply, kNoReply, kPending };
 
   // Event sources.
-  void onUdpReadable(int fd);
+  void onUdpReadable(const UdpListener& listener);
   void onTcpAccept(int fd);
   void onConnectionEvent(uint32_t slot, uint32_t events);
   void onUpstreamEvent(uint32_t slot, uint32_t events);
@@ -131,12 +170,27 @@ class Worker {
   void startTcpFallback(uint32_t slot);
   void upstreamFailed(uint32_t slot, bool timeout);
   void onUpstreamAnswer(uint32_t slot, std::span<uint8_t> buffer, size_t length);
-  void deliver(uint32_t slot, std::span<uint8_t> buffer, size_t length, const Message& answer);
-  // Sends `response` (none when empty) to the pending query's client; TCP bookkeeping either way.
-  void replyPending(Pending& p, std::span<const uint8_t> response, bool count = true);
+  // Answers every waiter from the accepted upstream answer `wire` (parsed: `answer`).
+  void deliver(uint32_t slot, std::span<const uint8_t> wire, const Message& answer);
+  void answerWaiter(Waiter& w, const Name& resolved, std::span<const uint8_t> wire,
+                    const Message& answer);
+  void fillWaiter(Waiter& w, const Message& query, const ClientRef& client, size_t limit,
+                  bool checkResponseIp, size_t sourceLimit, const PolicyMatch* cname) const;
+  // Sends `response` (none when empty) to a waiting client; TCP bookkeeping either way.
+  void replyWaiter(Waiter& w, std::span<const uint8_t> response, bool count = true);
   void failPending(uint32_t slot, uint16_t rcode);
   void releasePending(uint32_t slot);
   void closeUpstreamFd(Pending& p);
+
+  // Upstream queries in flight, by question: a chained hash table over pending_ slots keyed by
+  // SipHash of (name lowercased, type, class, CD, DO) under a per-worker random key.
+  uint64_t questionHash(const Name& name, uint16_t qtype, uint16_t qclass, bool cd,
+                        bool dnssecOk) const;
+  // The slot of an upstream query in flight for exactly this question with room for another
+  // waiter, or kNoSlot.
+  uint32_t findInFlight(uint64_t hash, const Name& name, uint16_t qtype, uint16_t qclass, bool cd,
+                        bool dnssecOk) const;
+  void unlinkInFlight(uint32_t slot);
 
   // TCP clients.
   void processConnectionInput(uint32_t slot);
@@ -155,7 +209,8 @@ class Worker {
   Server::Impl& server_;
   int epoll_ = -1;
   int wakeFd_ = -1;
-  std::vector<int> udpFds_, tcpFds_;
+  std::vector<UdpListener> udp_;
+  std::vector<int> tcpFds_;
   WorkerCounters counters_;
   RandomPool random_;
   size_t upstreamCursor_ = 0;
@@ -178,6 +233,8 @@ class Worker {
   std::vector<uint32_t> freePending_;
   size_t pendingCount_ = 0;
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
+  std::vector<uint32_t> inFlight_;  // bucket heads (kNoSlot: empty); size a power of two
+  SipKey inFlightKey_;
 
   std::vector<Connection> connections_;
   std::vector<uint32_t> freeConnections_;

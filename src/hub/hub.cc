@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "hub_internal.h"
+#include "hub_queries.h"
 #include "mamori/core/crypto.h"
 #include "mamori/core/domain_set.h"
 #include "mamori/core/ip_address.h"
@@ -232,6 +233,18 @@ std::string newId(std::string_view prefix) {
 ApiError invalid(std::string code, std::string message, Json details) {
   return {ApiError::Kind::kInvalid, std::move(code), std::move(message), std::move(details)};
 }
+ApiError invalidFields(std::string code, std::string_view what,
+                       const std::vector<FieldError>& errors) {
+  std::string first;
+  if (!errors.empty()) {
+    first = errors.front().field.empty() ? errors.front().problem
+                                         : errors.front().field + ": " + errors.front().problem;
+  }
+  return invalid(std::move(code),
+                 fmt::format("{} has {} problem{} (first: {})", what, errors.size(),
+                             errors.size() == 1 ? "" : "s", first),
+                 fieldErrorsJson(errors));
+}
 ApiError unavailable(const Error& e) {
   return {ApiError::Kind::kUnavailable, "database-unavailable", e.message, nullptr};
 }
@@ -247,6 +260,21 @@ ApiError notFound(std::string_view what, std::string_view id) {
 Result<void> audit(Connection& c, const Json& entry) {
   auto r = c.execute("INSERT INTO audit_outbox (id, at, entry) VALUES (?, ?, ?)", newId("aud_"),
                      nowMicros(), entry.dump());
+  if (!r) return r.error();
+  return {};
+}
+
+Result<void> auditBatch(Connection& c, const std::vector<Json>& entries) {
+  if (entries.empty()) return {};
+  std::vector<SqlValue> values;
+  values.reserve(entries.size() * 3);
+  const int64_t at = nowMicros();
+  for (const Json& e : entries) {
+    values.emplace_back(newId("aud_"));
+    values.emplace_back(at);
+    values.emplace_back(e.dump());
+  }
+  auto r = c.executeBatch("INSERT INTO audit_outbox (id, at, entry) VALUES (?, ?, ?)", values, 3);
   if (!r) return r.error();
   return {};
 }
@@ -569,21 +597,26 @@ class Router {
   static Result<Router> load(Connection& c) {
     Router r;
     PrefixSetBuilder prefixes;
+    // Tags are indices into prefixes_, in (org_id, prefix) order: the smallest tag containing an
+    // address belongs to the first organisation (by id) owning a prefix that contains it.
     auto rows = c.query("SELECT org_id, prefix FROM org_prefixes ORDER BY org_id, prefix");
     if (!rows) return rows.error();
     for (const auto& row : *rows) {
       auto p = IpPrefix::parse(row.text(1));
       if (!p) continue;
-      prefixes.add(*p, r.tag(row.text(0)));
+      prefixes.add(*p, static_cast<uint32_t>(r.prefixes_.size()));
+      r.prefixes_.push_back({*p, r.tag(row.text(0))});
     }
-    r.prefixes_ = prefixes.build();
+    r.prefixSet_ = prefixes.build();
     auto doms = c.query("SELECT org_id, domain FROM org_domains ORDER BY org_id, domain");
     if (!doms) return doms.error();
     for (const auto& row : *doms) (void)r.domains_.add(row.text(1), r.tag(row.text(0)));
     return r;
   }
 
-  // The first target that belongs to an organisation decides; empty when none does.
+  // The first target that belongs to an organisation decides; empty when none does. A target is
+  // a name, an address or a CIDR prefix ("192.0.2.0/24": mamori dns names the registered prefix
+  // that contains a client, never the client's address).
   std::string route(const std::vector<std::string>& targets) const {
     for (const auto& t : targets) {
       std::string host = t;
@@ -591,8 +624,14 @@ class Router {
         host.resize(colon);  // "name:port" / "1.2.3.4:port" (IPv6 literals have several colons)
       }
       if (auto ip = IpAddress::parse(host)) {
-        const auto tags = prefixes_.lookup(*ip);
-        if (!tags.empty()) return orgs_[tags.front()];
+        const auto tags = prefixSet_.lookup(*ip);
+        if (!tags.empty()) return orgs_[prefixes_[tags.front()].org];
+        continue;
+      }
+      if (host.find('/') != std::string::npos) {
+        if (auto prefix = IpPrefix::parse(host)) {
+          if (auto org = longestContaining(*prefix)) return orgs_[*org];
+        }
         continue;
       }
       std::optional<uint32_t> found;
@@ -605,6 +644,26 @@ class Router {
   }
 
  private:
+  struct Owned {
+    IpPrefix prefix;
+    uint32_t org;  // index into orgs_
+  };
+
+  // The organisation owning the longest registered prefix that contains all of `target`: every
+  // such prefix contains its first address and is no longer than it.
+  std::optional<uint32_t> longestContaining(const IpPrefix& target) const {
+    std::optional<uint32_t> best;
+    int bestLength = -1;
+    for (const uint32_t tag : prefixSet_.lookup(target.address)) {
+      const Owned& o = prefixes_[tag];
+      if (o.prefix.length <= target.length && o.prefix.length > bestLength) {
+        best = o.org;
+        bestLength = o.prefix.length;
+      }
+    }
+    return best;
+  }
+
   uint32_t tag(const std::string& org) {
     for (uint32_t i = 0; i < orgs_.size(); ++i) {
       if (orgs_[i] == org) return i;
@@ -613,7 +672,8 @@ class Router {
     return static_cast<uint32_t>(orgs_.size() - 1);
   }
   std::vector<std::string> orgs_;
-  PrefixSet prefixes_;
+  std::vector<Owned> prefixes_;
+  PrefixSet prefixSet_;
   DomainSuffixSet domains_;
 };
 
@@ -1193,14 +1253,11 @@ ApiResult<JsonText> Hub::listEventsPage(const Principal& p, const EventQuery& q)
   if (!c) return unavailable(c.error());
   auto dir = DbDirectory::load(*c);
   if (!dir) return unavailable(dir.error());
-  // Pre-filter in SQL what authorize() would refuse anyway (docs/sharing.md): outside the centre,
-  // only one's own released events; never above one's clearance. authorize() still decides each.
-  std::string sql = fmt::format("SELECT {} FROM events WHERE sensitivity <= ?", kEventColumns);
-  std::vector<SqlValue> params{SqlValue(p.clearance)};
-  if (p.orgType != OrgType::kCentre) {
-    sql += " AND target_org_id = ? AND state IN ('notified', 'closed')";
-    params.emplace_back(p.orgId);
-  }
+  // Pre-filter in SQL what authorize() would refuse anyway (docs/sharing.md), with the same rule
+  // as the dashboard's counts; authorize() still decides each row.
+  std::string sql = fmt::format("SELECT {} FROM events WHERE 1 = 1", kEventColumns);
+  std::vector<SqlValue> params;
+  internal::appendEventAudience(p, sql, params);
   if (!q.state.empty()) {
     sql += " AND state = ?";
     params.emplace_back(q.state);

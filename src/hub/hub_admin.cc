@@ -16,6 +16,7 @@ using internal::auditEntry;
 using internal::forbidden;
 using internal::invalid;
 using internal::notFound;
+using internal::organisationLabel;
 using internal::unavailable;
 
 namespace {
@@ -23,19 +24,6 @@ namespace {
 using Json = nlohmann::json;
 
 constexpr int64_t kDayMicros = int64_t{86400} * 1'000'000;
-
-// An organisation record as authorize() sees it: the hub labels organisation records 0 and
-// CLEAR (docs/sharing.md §4); for kAdminister the owner is the organisation administered.
-ObjectLabel organisationLabel(std::string_view id) {
-  ObjectLabel l;
-  l.kind = ObjectKind::kOrganisation;
-  l.ownerOrgId = std::string(id);
-  l.subjectOrgId = std::string(id);
-  l.tlp = Tlp::kClear;
-  l.sensitivity = 0;
-  l.released = true;
-  return l;
-}
 
 // A field error for 400 "validation-failed", in the shape incident reports use.
 Json fieldError(std::string_view field, std::string_view problem) {
@@ -58,6 +46,17 @@ std::optional<ApiError> onlyFields(const Json& body,
 }  // namespace
 
 namespace internal {
+
+ObjectLabel organisationLabel(std::string_view id) {
+  ObjectLabel l;
+  l.kind = ObjectKind::kOrganisation;
+  l.ownerOrgId = std::string(id);
+  l.subjectOrgId = std::string(id);
+  l.tlp = Tlp::kClear;
+  l.sensitivity = 0;
+  l.released = true;
+  return l;
+}
 
 void appendEventAudience(const Principal& p, std::string& sql, std::vector<SqlValue>& params) {
   sql += " AND sensitivity <= ?";

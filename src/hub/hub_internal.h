@@ -21,6 +21,7 @@
 #include "mamori/hub/authz.h"
 #include "mamori/hub/database.h"
 #include "mamori/hub/hub.h"
+#include "mamori/hub/incident_report.h"
 #include "mamori/hub/model.h"
 
 namespace mamori::hub {
@@ -31,6 +32,10 @@ namespace internal {
 std::string newId(std::string_view prefix);
 
 ApiError invalid(std::string code, std::string message, nlohmann::json details = nullptr);
+// 400 `code` with details = fieldErrorsJson(errors), and a message saying how many problems
+// `what` ("the document") has and which is the first.
+ApiError invalidFields(std::string code, std::string_view what,
+                       const std::vector<FieldError>& errors);
 ApiError unavailable(const Error& e);
 ApiError forbidden(const Decision& d);
 ApiError notFound(std::string_view what, std::string_view id);
@@ -38,10 +43,16 @@ ApiError notFound(std::string_view what, std::string_view id);
 // Writes one entry to the audit outbox, on `c` — inside the caller's transaction when there is
 // one, so a committed write always has its entry.
 Result<void> audit(Connection& c, const nlohmann::json& entry);
+// Several entries at once (one executeBatch), for a write of many objects.
+Result<void> auditBatch(Connection& c, const std::vector<nlohmann::json>& entries);
 
 // {"type": "audit", user, org, action, kind, object, allowed, reason}.
 nlohmann::json auditEntry(const Principal& p, std::string_view action, std::string_view kind,
                           std::string_view object, const Decision& d);
+
+// An organisation record as authorize() sees it: labelled 0 and CLEAR (docs/sharing.md §4); for
+// kAdminister the owner is the organisation administered.
+ObjectLabel organisationLabel(std::string_view id);
 
 }  // namespace internal
 
@@ -140,6 +151,11 @@ struct Hub::State {
     return backend == Backend::kSqlite ? std::unique_lock(sqliteWriterMutex_)
                                        : std::unique_lock<std::mutex>();
   }
+  // Held around indicator writes (publish, revoke; hub_indicators.cc) on both backends, before
+  // sqliteWriter(): they all update the one `indicator_seq` row, and on PostgreSQL a transaction
+  // that waited for that row's lock fails serialization and is run again. Queueing this hub's
+  // publishers here makes them wait instead (hubs sharing a database still retry).
+  std::mutex indicatorWriter;
   // Wakes the drainer after audit entries were committed; never blocks on the ledger or the
   // database. A no-op without a ledger (the admin command line) or a running drainer.
   void notifyDrain();

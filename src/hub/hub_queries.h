@@ -22,4 +22,11 @@ void appendReportAudience(const Principal& p, std::string& sql, std::vector<SqlV
 // when it notifies a RED event, docs/sharing.md).
 void appendEventAudience(const Principal& p, std::string& sql, std::vector<SqlValue>& params);
 
+// Indicators: table alias `i`; includes the clearance bound (and no RED for viewers). The
+// publisher organisation's own indicators (released or not), and released ones that are CLEAR or
+// GREEN, list the principal's organisation as a recipient, or are AMBER and list the principal's
+// overseeing ministry (TLP's "clients"; authorize() checks that it is a ministry). Indicators have
+// no subject organisation.
+void appendIndicatorAudience(const Principal& p, std::string& sql, std::vector<SqlValue>& params);
+
 }  // namespace mamori::hub::internal

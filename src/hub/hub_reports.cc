@@ -178,15 +178,7 @@ Result<Json> reportView(Connection& c, const ReportRow& r,
 }
 
 ApiError validationFailed(const std::vector<FieldError>& errors) {
-  std::string first;
-  if (!errors.empty()) {
-    first = errors.front().field.empty() ? errors.front().problem
-                                         : errors.front().field + ": " + errors.front().problem;
-  }
-  return invalid("validation-failed",
-                 fmt::format("the document has {} problem{} (first: {})", errors.size(),
-                             errors.size() == 1 ? "" : "s", first),
-                 fieldErrorsJson(errors));
+  return internal::invalidFields("validation-failed", "the document", errors);
 }
 
 ApiError badField(std::string_view field, std::string_view why) {

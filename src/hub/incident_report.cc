@@ -77,8 +77,6 @@ constexpr std::array<std::string_view, 9> kAccessVectors = {
     "phishing",        "vpn-vulnerability", "rdp",
     "exposed-service", "supply-chain",      "credential-stuffing",
     "insider",         "unknown",           "other"};
-constexpr std::array<std::string_view, 8> kIndicatorTypes = {
-    "ipv4", "ipv6", "domain", "url", "sha256", "md5", "email", "filename"};
 constexpr std::array<std::string_view, 10> kSystemKinds = {
     "server",  "workstation", "network-device", "ot-ics",   "cloud-service",
     "storage", "database",    "mobile",         "identity", "other"};
@@ -689,7 +687,7 @@ class Validator {
       if (auto suggestion = suggestKey(key, node.fields)) {
         problem += "; did you mean '" + std::string(*suggestion) + "'?";
       }
-      errorAt(path_ + keySegment(key, path_.empty()), std::move(problem));
+      errorAt(memberPath(path_, key), std::move(problem));
     }
     Json out = Json::object();
     const Field* firstPart = nullptr;
@@ -767,19 +765,8 @@ class Validator {
   std::optional<Json> checkString(const Json& v, const Node& node) {
     if (!v.is_string()) return typeError("string", v);
     const auto& s = v.get_ref<const std::string&>();
-    if (!validUtf8(s)) {
-      error("is not valid UTF-8");
-      return std::nullopt;
-    }
-    if (s.size() > node.maxLength) {
-      error("is " + std::to_string(s.size()) + " bytes; at most " + std::to_string(node.maxLength) +
-            " are allowed");
-      return std::nullopt;
-    }
-    if (hasControl(s, node.kind == Kind::kText)) {
-      error(node.kind == Kind::kText ? "must not contain control characters other than line breaks "
-                                       "and tabs"
-                                     : "must not contain control characters or line breaks");
+    if (auto problem = textProblem(s, node.maxLength, node.kind == Kind::kText)) {
+      error(std::move(*problem));
       return std::nullopt;
     }
     switch (node.format) {
@@ -1010,42 +997,10 @@ class Validator {
     const auto type = out.find("type");
     const auto value = out.find("value");
     if (type == out.end() || value == out.end()) return;
-    const auto& t = type->get_ref<const std::string&>();
-    const auto& s = value->get_ref<const std::string&>();
-    const std::string field = child("value");
-    auto fail = [&](std::string problem) { errorAt(field, std::move(problem)); };
-    if (hasControl(s, false)) return fail("must not contain control characters");
-    if (t == "ipv4" || t == "ipv6") {
-      const auto ip = IpAddress::parse(s);
-      const bool v4 = t == "ipv4";
-      if (!ip.ok() || (v4 ? !ip->isV4() : !ip->isV6())) {
-        return fail(v4 ? "must be an IPv4 address (dotted quad)" : "must be an IPv6 address");
-      }
-      *value = ip->toString();
-    } else if (t == "domain") {
-      auto d = canonicalDomain(s);
-      if (!d) {
-        return fail(
-            "must be a domain name: dot-separated labels of letters, digits, '-' or '_' "
-            "(internationalized names in xn-- form)");
-      }
-      *value = *d;
-    } else if (t == "url") {
-      if (!validUrl(s)) return fail("must be a URL (scheme://host/...) without spaces");
-    } else if (t == "sha256" || t == "md5") {
-      const size_t digits = t == "sha256" ? 64 : 32;
-      if (s.size() != digits || !allHex(s)) {
-        return fail("must be " + std::to_string(digits) + " hexadecimal digits");
-      }
-      *value = lowerAscii(s);
-    } else if (t == "email") {
-      auto e = canonicalEmail(s);
-      if (!e) return fail("must be an email address (local@domain.example)");
-      *value = *e;
-    } else if (t == "filename") {
-      constexpr size_t kMaxFilename = 255;
-      if (s.size() > kMaxFilename) return fail("must be at most 255 bytes");
-    }
+    auto canonical = canonicalIndicatorValue(type->get_ref<const std::string&>(),
+                                             value->get_ref<const std::string&>());
+    if (!canonical) return errorAt(child("value"), canonical.error().message);
+    *value = std::move(*canonical);
   }
 
   void ransomHook(const Json& raw, const Json& out) {
@@ -1146,6 +1101,79 @@ Json fieldErrorsJson(const std::vector<FieldError>& errors) {
   Json out = Json::array();
   for (const auto& e : errors) out.push_back({{"field", e.field}, {"problem", e.problem}});
   return out;
+}
+
+std::string memberPath(std::string_view parent, std::string_view key) {
+  return std::string(parent) + keySegment(key, parent.empty());
+}
+
+std::optional<std::string> textProblem(std::string_view s, size_t maxBytes, bool multiline) {
+  if (!validUtf8(s)) return "is not valid UTF-8";
+  if (s.size() > maxBytes) {
+    return "is " + std::to_string(s.size()) + " bytes; at most " + std::to_string(maxBytes) +
+           " are allowed";
+  }
+  if (hasControl(s, multiline)) {
+    return multiline ? "must not contain control characters other than line breaks and tabs"
+                     : "must not contain control characters or line breaks";
+  }
+  return std::nullopt;
+}
+
+Result<std::string> canonicalIndicatorValue(std::string_view type, std::string_view value,
+                                            bool allowPrefix) {
+  if (value.empty()) return Error{"must not be empty"};
+  if (auto problem = textProblem(value, kMaxIndicatorValueLength, false)) return Error{*problem};
+  if (type == "ipv4" || type == "ipv6") {
+    const bool v4 = type == "ipv4";
+    const Error wrong{
+        allowPrefix ? (v4 ? "must be an IPv4 address or prefix (198.51.100.0/24, "
+                            "host bits zero)"
+                          : "must be an IPv6 address or prefix (2001:db8::/32, host "
+                            "bits zero)")
+                    : (v4 ? "must be an IPv4 address (dotted quad)" : "must be an IPv6 address")};
+    if (allowPrefix && value.find('/') != std::string_view::npos) {
+      const auto prefix = IpPrefix::parse(value);
+      if (!prefix.ok() || prefix->address.isV4() != v4) return wrong;
+      // A full-length prefix is the address itself: one spelling per indicator.
+      if (prefix->length == (v4 ? 32 : 128)) return prefix->address.toString();
+      return prefix->toString();
+    }
+    const auto ip = IpAddress::parse(value);
+    if (!ip.ok() || ip->isV4() != v4) return wrong;
+    return ip->toString();
+  }
+  if (type == "domain") {
+    auto d = canonicalDomain(value);
+    if (!d) {
+      return Error{
+          "must be a domain name: dot-separated labels of letters, digits, '-' or '_' "
+          "(internationalized names in xn-- form)"};
+    }
+    return std::move(*d);
+  }
+  if (type == "url") {
+    if (!validUrl(value)) return Error{"must be a URL (scheme://host/...) without spaces"};
+    return std::string(value);
+  }
+  if (type == "sha256" || type == "md5") {
+    const size_t digits = type == "sha256" ? 64 : 32;
+    if (value.size() != digits || !allHex(value)) {
+      return Error{"must be " + std::to_string(digits) + " hexadecimal digits"};
+    }
+    return lowerAscii(value);
+  }
+  if (type == "email") {
+    auto e = canonicalEmail(value);
+    if (!e) return Error{"must be an email address (local@domain.example)"};
+    return std::move(*e);
+  }
+  if (type == "filename") {
+    constexpr size_t kMaxFilename = 255;
+    if (value.size() > kMaxFilename) return Error{"must be at most 255 bytes"};
+    return std::string(value);
+  }
+  return Error{"unknown indicator type '" + std::string(type) + "'"};
 }
 
 Validation<ValidatedReport> validateSubmission(const Json& doc, Stage stage, int64_t nowMicros,

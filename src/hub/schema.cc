@@ -216,10 +216,55 @@ CREATE TABLE ledger_head_orders (
 )
 )sql";
 
-constexpr std::array<Migration, 4> kMigrations = {{{1, "organisations-users-events", kV1},
+// Version 5: shared indicators (src/hub/hub_indicators.cc, docs/hub.md "Indicators"). One row per
+// (publisher organisation, type, value): publishing it again updates the row. `seq` orders every
+// change (publish, update, revoke) so that a client syncs with `after=<last seq seen>`;
+// UNIQUE (seq) is also the index that paging by seq reads in order.
+//
+// seq comes from the one-row counter `indicator_seq`, incremented inside the same transaction as
+// the change it numbers. Its row lock is held until that transaction ends, so a second publisher
+// waits for the first to commit (or roll back) before it can take the next number (on PostgreSQL
+// it then fails serialization and is retried, reading the new value): numbers are handed out in
+// commit order. That is what paging needs: when a reader sees seq N committed, every change with
+// a smaller seq has already committed or rolled back, so a client that goes on from `after=N`
+// never skips a row committed later with a smaller seq. (A database sequence or MAX(seq) + 1
+// would not give this: numbers taken concurrently commit in any order. SQLite has one writer at
+// a time anyway.) Rolled-back numbers leave gaps, which paging does not mind.
+constexpr std::string_view kV5 = R"sql(
+CREATE TABLE indicator_seq (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  last_seq BIGINT NOT NULL
+);
+INSERT INTO indicator_seq (id, last_seq) VALUES (1, 0);
+CREATE TABLE indicators (
+  id TEXT PRIMARY KEY,
+  owner_org_id TEXT NOT NULL REFERENCES organisations(id),
+  type TEXT NOT NULL,
+  value TEXT NOT NULL,
+  tlp TEXT NOT NULL,
+  sensitivity INTEGER NOT NULL,
+  released INTEGER NOT NULL DEFAULT 1 CHECK (released IN (0, 1)),
+  action TEXT NOT NULL,
+  description TEXT,
+  valid_until BIGINT,
+  revoked INTEGER NOT NULL DEFAULT 0 CHECK (revoked IN (0, 1)),
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  seq BIGINT NOT NULL UNIQUE,
+  UNIQUE (owner_org_id, type, value)
+);
+CREATE TABLE indicator_recipients (
+  indicator_id TEXT NOT NULL REFERENCES indicators(id),
+  org_id TEXT NOT NULL REFERENCES organisations(id),
+  PRIMARY KEY (indicator_id, org_id)
+)
+)sql";
+
+constexpr std::array<Migration, 5> kMigrations = {{{1, "organisations-users-events", kV1},
                                                    {2, "incident-reports", kV2},
                                                    {3, "console-sessions", kV3},
-                                                   {4, "oversight", kV4}}};
+                                                   {4, "oversight", kV4},
+                                                   {5, "indicators", kV5}}};
 
 }  // namespace
 

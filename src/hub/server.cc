@@ -379,6 +379,43 @@ struct HubServer::Impl {
             }
           }));
 
+    // --- shared indicators and routes (Hub::publishIndicators ... listRoutes; docs/hub.md) ----
+    route("POST", "/api/v1/indicators",
+          authed([this](const Principal& p, const httplib::Request& req, httplib::Response& res) {
+            if (auto body = jsonBody(req, res)) reply(res, hub.publishIndicators(p, *body), 201);
+          }));
+    route("GET", "/api/v1/indicators",
+          authed([this](const Principal& p, const httplib::Request& req, httplib::Response& res) {
+            IndicatorQuery q;
+            for (const auto& [k, v] : req.params) {
+              if (k == "type") {
+                q.types.push_back(v);
+              } else if (k == "after" || k == "limit") {
+                int64_t n = 0;
+                auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+                if (ec != std::errc() || ptr != v.data() + v.size() || n < 0) {
+                  return sendError(res, badParam(k, "not a non-negative integer"));
+                }
+                if (k == "after") {
+                  q.after = n;
+                } else {
+                  q.limit = static_cast<std::size_t>(n);
+                }
+              } else {
+                return sendError(res, badParam(k, "unknown parameter"));
+              }
+            }
+            reply(res, hub.listIndicators(p, q));
+          }));
+    route("DELETE", "/api/v1/indicators/{id}",
+          authed([this](const Principal& p, const httplib::Request& req, httplib::Response& res) {
+            reply(res, hub.revokeIndicator(p, req.matches[1].str()));
+          }));
+    route("GET", "/api/v1/routes",
+          authed([this](const Principal& p, const httplib::Request&, httplib::Response& res) {
+            reply(res, hub.listRoutes(p));
+          }));
+
     // --- oversight (Hub::createSensorReport ... auditLedgerArchive; docs/oversight.md) -------
     // Bodies and query parameters go to the Hub unparsed, so that malformed requests are
     // audited like the others.

@@ -1,5 +1,6 @@
 // The server over real loopback sockets, in front of a scripted upstream: caching, 0x20 and
-// spoofed answers, failover and health, TCP fallback, policy swaps, TCP limits, metrics, hits.
+// spoofed answers, failover and health, TCP fallback, policy swaps, TCP limits, metrics, hits,
+// answers from the address asked on a wildcard listener, coalescing of identical questions.
 #include "mamori/dns/server.h"
 
 #include <arpa/inet.h>
@@ -9,11 +10,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <functional>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
 
 #include "dns_test_util.h"
@@ -42,8 +47,9 @@ uint16_t boundPort(int fd) {
   return ntohs(a.sin_port);
 }
 
-// An answer to `query` (as the upstream received it) with one A record, or TC and no record.
-Bytes answer(const Message& query, bool truncated = false, uint8_t lastOctet = 1) {
+// An answer to `query` (as the upstream received it) with `records` A records (192.0.2.lastOctet,
+// then the following addresses), or TC and no record.
+Bytes answer(const Message& query, bool truncated = false, uint8_t lastOctet = 1, int records = 1) {
   std::array<uint8_t, 4096> buf{};
   MessageWriter w(buf, buf.size());
   Header h;
@@ -54,8 +60,8 @@ Bytes answer(const Message& query, bool truncated = false, uint8_t lastOctet = 1
   h.tc = truncated;
   EXPECT_TRUE(w.start(h));
   EXPECT_TRUE(w.addQuestion(query.question.name, query.question.type, query.question.qclass));
-  if (!truncated) {
-    const Bytes a = {192, 0, 2, lastOctet};
+  for (int i = 0; i < records && !truncated; ++i) {
+    const Bytes a = {192, 0, 2, static_cast<uint8_t>(lastOctet + i)};
     EXPECT_TRUE(w.addRecord(Section::kAnswer, query.question.name, kTypeA, kClassIn, 300, a));
   }
   return Bytes(w.message().begin(), w.message().end());
@@ -97,6 +103,12 @@ class FakeUpstream {
   std::vector<uint16_t> ids() {
     const std::lock_guard<std::mutex> lock(mutex_);
     return ids_;
+  }
+  // Queries for a name other than the root (health probes ask ". NS").
+  size_t namedQueries() {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    return static_cast<size_t>(std::count_if(received_.begin(), received_.end(),
+                                             [](const Name& n) { return !n.isRoot(); }));
   }
 
  private:
@@ -160,26 +172,71 @@ class FakeUpstream {
   std::thread thread_;
 };
 
-// One UDP exchange with the server; nullopt after 3 s without an answer.
-std::optional<Message> ask(const Endpoint& server, const Bytes& q, Bytes& storage,
-                           int timeoutMs = 3000) {
-  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in a = loopback(server.port);
-  (void)::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  (void)::send(fd, q.data(), q.size(), 0);
-  pollfd p{fd, POLLIN, 0};
-  std::optional<Message> out;
-  if (::poll(&p, 1, timeoutMs) == 1) {
-    storage.resize(65535);
-    const ssize_t n = ::recv(fd, storage.data(), storage.size(), 0);
-    if (n > 0) {
-      storage.resize(static_cast<size_t>(n));
-      Message m;
-      if (parseMessage(storage, m) == ParseError::kNone) out = m;
-    }
+// A UDP socket connected to ADDRESS:PORT (IPv4 or IPv6): the kernel delivers to it only
+// datagrams from exactly that address and port. -1 if the address is not usable here.
+int connectUdp(const std::string& address, uint16_t port) {
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  sockaddr_in a{};
+  sockaddr_in6 a6{};
+  if (::inet_pton(AF_INET, address.c_str(), &a.sin_addr) == 1) {
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    std::memcpy(&ss, &a, sizeof a);
+    len = sizeof a;
+  } else if (::inet_pton(AF_INET6, address.c_str(), &a6.sin6_addr) == 1) {
+    a6.sin6_family = AF_INET6;
+    a6.sin6_port = htons(port);
+    std::memcpy(&ss, &a6, sizeof a6);
+    len = sizeof a6;
+  } else {
+    return -1;
   }
+  const int fd = ::socket(ss.ss_family, SOCK_DGRAM, 0);
+  if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// The next datagram on `fd`, parsed; nullopt after `timeoutMs` without one.
+std::optional<Message> receive(int fd, Bytes& storage, int timeoutMs = 3000) {
+  pollfd p{fd, POLLIN, 0};
+  if (::poll(&p, 1, timeoutMs) != 1) return std::nullopt;
+  storage.resize(65535);
+  const ssize_t n = ::recv(fd, storage.data(), storage.size(), 0);
+  if (n <= 0) return std::nullopt;
+  storage.resize(static_cast<size_t>(n));
+  Message m;
+  if (parseMessage(storage, m) != ParseError::kNone) return std::nullopt;
+  return m;
+}
+
+// One UDP exchange with the server at ADDRESS:PORT; nullopt after `timeoutMs` without an answer
+// (from that address and port: the client socket is connected).
+std::optional<Message> askAt(const std::string& address, uint16_t port, const Bytes& q,
+                             Bytes& storage, int timeoutMs = 3000) {
+  const int fd = connectUdp(address, port);
+  if (fd < 0) return std::nullopt;
+  (void)::send(fd, q.data(), q.size(), 0);
+  auto out = receive(fd, storage, timeoutMs);
   ::close(fd);
   return out;
+}
+
+// One UDP exchange with the server on 127.0.0.1.
+std::optional<Message> ask(const Endpoint& server, const Bytes& q, Bytes& storage,
+                           int timeoutMs = 3000) {
+  return askAt("127.0.0.1", server.port, q, storage, timeoutMs);
+}
+
+// Waits (up to 10 s) for `condition`, which another thread makes true; returns it.
+bool waitFor(const std::function<bool()>& condition) {
+  for (int i = 0; i < 1000 && !condition(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return condition();
 }
 
 // Reads one length-prefixed message from a TCP socket.
@@ -516,6 +573,283 @@ TEST(Server, ClientsOutsideTheAllowedPrefixesGetNoAnswer) {
   EXPECT_TRUE(ask(udpOf(*server), testutil::query("x.example", kTypeA), storage).has_value());
 }
 
+// ---- wildcard listeners ----
+
+// Whether this host can use `address` as a local address (127.0.0.2 needs the usual 127/8 route
+// to lo; ::1 needs IPv6 on lo).
+bool localAddressUsable(const std::string& address) {
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  sockaddr_in a{};
+  sockaddr_in6 a6{};
+  if (::inet_pton(AF_INET, address.c_str(), &a.sin_addr) == 1) {
+    a.sin_family = AF_INET;
+    std::memcpy(&ss, &a, sizeof a);
+    len = sizeof a;
+  } else if (::inet_pton(AF_INET6, address.c_str(), &a6.sin6_addr) == 1) {
+    a6.sin6_family = AF_INET6;
+    std::memcpy(&ss, &a6, sizeof a6);
+    len = sizeof a6;
+  }
+  const int fd = ::socket(ss.ss_family, SOCK_DGRAM, 0);
+  const bool ok = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) == 0;
+  if (fd >= 0) ::close(fd);
+  return ok;
+}
+
+// Queries to each of `addresses` (at the server's port) on a connected client socket, which
+// takes an answer only from the address it sent to: one answered upstream (the answer leaves
+// later, alone), the same again from the cache and a blocked name (both answered in the batch
+// they came in with).
+void expectAnswersFromTheAddressesAsked(const std::string& listen,
+                                        const std::vector<std::string>& addresses) {
+  FakeUpstream up([](const Message& q, bool, const auto& send) { send(answer(q)); });
+  ServerOptions o = optionsFor({up.endpoint()});
+  o.listen = {*Endpoint::parse(listen)};
+  auto server = startServer(o, listPolicy("blocked.example\n"));
+  ASSERT_NE(server, nullptr);
+  const uint16_t port = server->udpEndpoints().at(0).port;
+  Bytes storage;
+  uint16_t id = 1;
+  for (const std::string& address : addresses) {
+    const std::string name = "host-" + std::to_string(id) + ".example";
+    for (int again = 0; again < 2; ++again) {
+      const auto r = askAt(address, port, testutil::query(name, kTypeA, id), storage);
+      ASSERT_TRUE(r.has_value()) << address << (again == 0 ? " upstream" : " cached");
+      EXPECT_EQ(r->header.id, id);
+      EXPECT_EQ(r->rcode(), kRcodeNoError);
+    }
+    const auto r = askAt(address, port, testutil::query("blocked.example", kTypeA, id), storage);
+    ASSERT_TRUE(r.has_value()) << address << " blocked";
+    EXPECT_EQ(r->rcode(), kRcodeNxDomain);
+    ++id;
+  }
+  EXPECT_EQ(up.namedQueries(), addresses.size());  // the second of each pair was cached
+}
+
+TEST(Server, WildcardIpv4ListenerAnswersFromTheAddressEachQueryWentTo) {
+  if (!localAddressUsable("127.0.0.2")) GTEST_SKIP() << "127.0.0.2 is not a local address here";
+  // Without IP_PKTINFO the answers to 127.0.0.2 would leave from 127.0.0.1, the source the
+  // route to the client gives, and the connected client would never see them.
+  expectAnswersFromTheAddressesAsked("0.0.0.0:0", {"127.0.0.1", "127.0.0.2", "127.0.0.1"});
+}
+
+TEST(Server, WildcardIpv6ListenerAnswersFromTheAddressAsked) {
+  if (!localAddressUsable("::1")) GTEST_SKIP() << "no IPv6 loopback here";
+  expectAnswersFromTheAddressesAsked("[::]:0", {"::1"});
+}
+
+// ---- coalescing ----
+
+// A query to `name` with id `id`, sent now on a fresh client socket connected to the server;
+// the answer is read later with receive().
+int sendQuery(const Endpoint& server, const Bytes& q) {
+  const int fd = connectUdp("127.0.0.1", server.port);
+  EXPECT_GE(fd, 0);
+  EXPECT_EQ(::send(fd, q.data(), q.size(), 0), static_cast<ssize_t>(q.size()));
+  return fd;
+}
+
+// Opens the gate a held upstream waits on when the test leaves its scope, so that a failed
+// assertion does not leave the upstream's thread waiting forever (declare it after the upstream).
+struct OpenAtExit {
+  std::atomic<bool>& gate;
+  ~OpenAtExit() { gate = true; }
+};
+
+ServerOptions coalescingOptions(std::vector<Endpoint> upstreams) {
+  ServerOptions o = optionsFor(std::move(upstreams));
+  o.threads = 1;  // coalescing is per worker: every client must reach the same one
+  o.upstreamTimeout = std::chrono::milliseconds(5000);
+  return o;
+}
+
+TEST(Server, IdenticalQuestionsInFlightShareOneUpstreamQuery) {
+  // The upstream holds its answer (40 A records: more than 512 bytes) until every client has
+  // asked.
+  std::atomic<bool> release{false};
+  FakeUpstream up([&](const Message& q, bool, const auto& send) {
+    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    send(answer(q, false, 1, 40));
+  });
+  const OpenAtExit opener{release};
+  auto server = startServer(coalescingOptions({up.endpoint()}), emptyPolicy());
+  ASSERT_NE(server, nullptr);
+  // Each client its own id and spelling; even ones with EDNS (4096), odd ones without (512).
+  const std::vector<std::string> spellings = {"shared.example", "SHARED.EXAMPLE", "Shared.Example",
+                                              "sHaReD.eXaMpLe"};
+  constexpr int kClients = 12;
+  std::vector<int> fds;
+  for (int i = 0; i < kClients; ++i) {
+    fds.push_back(
+        sendQuery(udpOf(*server), testutil::query(spellings[i % spellings.size()], kTypeA,
+                                                  static_cast<uint16_t>(100 + i), i % 2 == 0)));
+  }
+  const int tcp = connectTcp(server->tcpEndpoints().at(0));
+  sendTcp(tcp, testutil::query("SHARED.example", kTypeA, 999));
+  ASSERT_TRUE(waitFor([&] { return server->counters().upstreamCoalesced == kClients; }));
+  release = true;
+  Bytes storage;
+  for (int i = 0; i < kClients; ++i) {
+    const auto r = receive(fds[i], storage);
+    ASSERT_TRUE(r.has_value()) << i;
+    EXPECT_EQ(r->header.id, 100 + i);
+    EXPECT_EQ(r->rcode(), kRcodeNoError);
+    EXPECT_TRUE(r->question.name.identical(*Name::fromText(spellings[i % spellings.size()] + ".")))
+        << i;
+    if (i % 2 == 0) {
+      EXPECT_FALSE(r->header.tc) << i;
+      EXPECT_EQ(r->section(Section::kAnswer).size(), 40u) << i;
+      EXPECT_TRUE(r->edns.present) << i;
+    } else {
+      // The same answer fitted to 512 bytes for this client alone.
+      EXPECT_TRUE(r->header.tc) << i;
+      EXPECT_LT(r->section(Section::kAnswer).size(), 40u) << i;
+      EXPECT_LE(storage.size(), 512u) << i;
+      EXPECT_FALSE(r->edns.present) << i;
+    }
+    ::close(fds[i]);
+  }
+  const auto r = readTcp(tcp, storage);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->header.id, 999);
+  EXPECT_FALSE(r->header.tc);
+  EXPECT_EQ(r->section(Section::kAnswer).size(), 40u);
+  EXPECT_TRUE(r->question.name.identical(*Name::fromText("SHARED.example.")));
+  ::close(tcp);
+  EXPECT_EQ(up.namedQueries(), 1u);
+  EXPECT_EQ(server->counters().upstreamQueries, 1u);
+  EXPECT_NE(server->metricsText().find("mamori_dns_upstream_coalesced_total 12\n"),
+            std::string::npos);
+}
+
+TEST(Server, DifferentQuestionsAreNotCoalesced) {
+  std::atomic<bool> release{false};
+  FakeUpstream up([&](const Message& q, bool, const auto& send) {
+    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    send(answer(q));
+  });
+  const OpenAtExit opener{release};
+  auto server = startServer(coalescingOptions({up.endpoint()}), emptyPolicy());
+  ASSERT_NE(server, nullptr);
+  Bytes checkingDisabled = testutil::query("q.example", kTypeA, 6);
+  checkingDisabled[3] |= 0x10;  // CD
+  const std::vector<Bytes> queries = {
+      testutil::query("q.example", kTypeA, 1),
+      testutil::query("q.example", kTypeAaaa, 2),
+      testutil::query("q.example", kTypeMx, 3),
+      testutil::query("q.example", kTypeA, 4, true, 4096, true),  // DO
+      testutil::query("other.example", kTypeA, 5),
+      checkingDisabled,
+      testutil::query("Q.EXAMPLE", kTypeA, 7),  // the first question again: joins it
+  };
+  std::vector<int> fds;
+  for (const Bytes& q : queries) fds.push_back(sendQuery(udpOf(*server), q));
+  // Datagrams to one socket are taken in order: when the last has joined, all were seen.
+  ASSERT_TRUE(waitFor([&] { return server->counters().upstreamCoalesced == 1; }));
+  release = true;
+  Bytes storage;
+  for (size_t i = 0; i < fds.size(); ++i) {
+    const auto r = receive(fds[i], storage);
+    ASSERT_TRUE(r.has_value()) << i;
+    EXPECT_EQ(r->header.id, i + 1);
+    EXPECT_EQ(r->rcode(), kRcodeNoError) << i;
+    ::close(fds[i]);
+  }
+  EXPECT_EQ(up.namedQueries(), queries.size() - 1);
+  EXPECT_EQ(server->counters().upstreamCoalesced, 1u);
+}
+
+TEST(Server, CoalescingStopsAt64ClientsPerUpstreamQuery) {
+  std::atomic<bool> release{false};
+  FakeUpstream up([&](const Message& q, bool, const auto& send) {
+    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    send(answer(q));
+  });
+  const OpenAtExit opener{release};
+  auto server = startServer(coalescingOptions({up.endpoint()}), emptyPolicy());
+  ASSERT_NE(server, nullptr);
+  constexpr int kClients = 70;
+  std::vector<int> fds;
+  for (int i = 0; i < kClients; ++i) {
+    fds.push_back(sendQuery(udpOf(*server),
+                            testutil::query("popular.example", kTypeA, static_cast<uint16_t>(i))));
+  }
+  // 64 on the first upstream query, the 65th sends a second one, which the last 5 join.
+  ASSERT_TRUE(waitFor([&] { return server->counters().upstreamCoalesced == 63 + 5; }));
+  release = true;
+  Bytes storage;
+  for (int i = 0; i < kClients; ++i) {
+    const auto r = receive(fds[i], storage);
+    ASSERT_TRUE(r.has_value()) << i;
+    EXPECT_EQ(r->header.id, i);
+    EXPECT_EQ(r->rcode(), kRcodeNoError);
+    ::close(fds[i]);
+  }
+  EXPECT_EQ(up.namedQueries(), 2u);
+}
+
+TEST(Server, EveryCoalescedClientGetsServfailWhenAllAttemptsTimeOut) {
+  // Two silent upstreams: the waiters stay with the query through the failover to the second.
+  FakeUpstream first([](const Message&, bool, const auto&) {});
+  FakeUpstream second([](const Message&, bool, const auto&) {});
+  ServerOptions o = coalescingOptions({first.endpoint(), second.endpoint()});
+  o.upstreamTimeout = std::chrono::milliseconds(500);
+  o.attempts = 2;
+  o.downAfterTimeouts = 100;
+  auto server = startServer(o, emptyPolicy());
+  ASSERT_NE(server, nullptr);
+  constexpr int kClients = 8;
+  std::vector<int> fds;
+  for (int i = 0; i < kClients; ++i) {
+    fds.push_back(sendQuery(
+        udpOf(*server),
+        testutil::query("silent.example", kTypeA, static_cast<uint16_t>(50 + i), i == 0)));
+  }
+  Bytes storage;
+  for (int i = 0; i < kClients; ++i) {
+    const auto r = receive(fds[i], storage, 5000);
+    ASSERT_TRUE(r.has_value()) << i;
+    EXPECT_EQ(r->header.id, 50 + i);
+    EXPECT_EQ(r->rcode(), kRcodeServFail);
+    EXPECT_EQ(r->edns.present, i == 0);
+    ::close(fds[i]);
+  }
+  EXPECT_EQ(server->counters().upstreamCoalesced, kClients - 1u);
+  EXPECT_EQ(first.namedQueries(), 1u);
+  EXPECT_EQ(second.namedQueries(), 1u);
+}
+
+TEST(Server, CoalescedClientsShareTheTcpFallback) {
+  std::atomic<bool> release{false};
+  FakeUpstream up([&](const Message& q, bool tcp, const auto& send) {
+    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    send(answer(q, !tcp));
+  });
+  const OpenAtExit opener{release};
+  auto server = startServer(coalescingOptions({up.endpoint()}), emptyPolicy());
+  ASSERT_NE(server, nullptr);
+  constexpr int kClients = 5;
+  std::vector<int> fds;
+  for (int i = 0; i < kClients; ++i) {
+    fds.push_back(sendQuery(
+        udpOf(*server), testutil::query("large.example", kTypeA, static_cast<uint16_t>(10 + i))));
+  }
+  ASSERT_TRUE(waitFor([&] { return server->counters().upstreamCoalesced == kClients - 1; }));
+  release = true;
+  Bytes storage;
+  for (int i = 0; i < kClients; ++i) {
+    const auto r = receive(fds[i], storage);
+    ASSERT_TRUE(r.has_value()) << i;
+    EXPECT_EQ(r->header.id, 10 + i);
+    EXPECT_FALSE(r->header.tc);
+    EXPECT_EQ(r->section(Section::kAnswer).size(), 1u);
+    ::close(fds[i]);
+  }
+  EXPECT_EQ(server->counters().upstreamTcpFallbacks, 1u);
+  EXPECT_EQ(up.namedQueries(), 2u);  // once over UDP, once over TCP
+}
+
 class CollectingSink : public HitSink {
  public:
   void consume(std::span<const HitEvent> events) override {
@@ -558,6 +892,40 @@ TEST(Server, HitsAndFirstSightingsReachTheSink) {
   EXPECT_EQ(hit.client.toString(), "127.0.0.1");
   EXPECT_TRUE(fresh.newDomain);
   EXPECT_EQ(fresh.qname.toText(), "fresh.example.");
+}
+
+// A monitored address (a hub "monitor" indicator: response-IP PASSTHRU) is answered as the
+// upstream gave it and recorded as a hit: from the upstream (the waiting client's path) and again
+// from the cache.
+TEST(Server, MonitoredAnswerAddressResolvesAndIsRecorded) {
+  FakeUpstream up([](const Message& q, bool, const auto& send) { send(answer(q)); });
+  CollectingSink sink;
+  PolicyBuilder b;
+  const std::array indicators = {
+      PolicyIndicator{.type = "ipv4", .value = "192.0.2.1", .action = PolicyAction::kPassthru}};
+  ASSERT_TRUE(b.addIndicators("hub", indicators, "test").ok());
+  {
+    auto server =
+        startServer(optionsFor({up.endpoint()}), std::make_shared<const Policy>(b.build()), &sink);
+    ASSERT_NE(server, nullptr);
+    Bytes storage;
+    for (int i = 0; i < 2; ++i) {
+      auto r = ask(udpOf(*server), testutil::query("watched.example", kTypeA), storage);
+      ASSERT_TRUE(r.has_value());
+      EXPECT_EQ(r->rcode(), kRcodeNoError);
+      EXPECT_EQ(r->section(Section::kAnswer).size(), 1u);
+    }
+    server->stop();
+    EXPECT_EQ(server->counters().policyHits, 2u);
+  }
+  EXPECT_EQ(up.namedQueries(), 1u);  // the second answer came from the cache
+  const auto events = sink.events();
+  ASSERT_EQ(events.size(), 2u);
+  for (const HitEvent& e : events) {
+    EXPECT_EQ(e.match.action, PolicyAction::kPassthru);
+    EXPECT_EQ(e.match.trigger, TriggerKind::kResponseIp);
+    EXPECT_EQ(e.qname.toText(), "watched.example.");
+  }
 }
 
 TEST(HitLog, WritesRecordsWithThePseudonymAndTheRoute) {

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <set>
@@ -201,6 +202,9 @@ later IN A 192.0.2.22
 evil-ip IN A 192.0.2.66
 a.wild IN A 192.0.2.11
 sub.listed IN A 192.0.2.12
+hub-blocked IN A 192.0.2.30
+hub-watched IN A 192.0.2.31
+hub-ip IN A 192.0.2.77
 )";
 
 constexpr const char* kRpz = R"($ORIGIN rpz.test.
@@ -286,12 +290,90 @@ class DnsE2E : public ::testing::Test {
     FAIL() << "mamori dns did not start: " << readFile(work_ / "dns.log");
   }
 
+  // A hub with organisations "centre" (the resolver's user and token, also publishing) and
+  // "agency" (registering `agencyPrefix` when not empty); the token in token_, agency's id in
+  // agency_.
+  void startHub(const std::string& agencyPrefix = "") {
+    const std::string db = "sqlite:" + (work_ / "hub.db").string();
+    auto admin = [&](const std::string& args) {
+      return run(kMamori + " admin --db " + quote(db) + " " + args);
+    };
+    ASSERT_EQ(admin("org add --name centre --type centre").exitCode, 0);
+    const auto op = admin("org add --name agency --type government-body --domain agency.example" +
+                          (agencyPrefix.empty() ? "" : " --prefix " + agencyPrefix));
+    ASSERT_EQ(op.exitCode, 0) << op.output;
+    agency_ = trim(op.output);
+    ASSERT_EQ(admin("user add --name resolver --org centre --role analyst --clearance 2").exitCode,
+              0);
+    const auto token = admin("token create --user resolver");
+    ASSERT_EQ(token.exitCode, 0) << token.output;
+    token_ = trim(token.output);
+    hub_ = std::make_unique<HubProcess>(db, work_);
+    ASSERT_TRUE(hub_->running()) << hub_->log();
+  }
+
+  static std::string trim(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return s;
+  }
+
+  // `mamori dns` with --hub and the token (through the environment, as an operator would).
+  void startDnsWithHub(const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {"--hub", hub_->url()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    ::setenv("MAMORI_HUB_TOKEN", token_.c_str(), 1);
+    startDns(args);
+    ::unsetenv("MAMORI_HUB_TOKEN");
+  }
+
+  httplib::Result hubCall(const std::string& method, const std::string& path,
+                          const std::string& body = "") const {
+    httplib::Client client("127.0.0.1", hub_->port());
+    const httplib::Headers auth{{"Authorization", "Bearer " + token_}};
+    if (method == "POST") return client.Post(path, auth, body, "application/json");
+    if (method == "DELETE") return client.Delete(path, auth);
+    return client.Get(path, auth);
+  }
+
+  // Publishes indicators ({"type","value",...} objects, TLP GREEN added); their ids in order.
+  std::vector<std::string> publish(const std::vector<nlohmann::json>& indicators) const {
+    nlohmann::json body = {{"indicators", nlohmann::json::array()}};
+    for (auto i : indicators) {
+      i["tlp"] = "GREEN";
+      body["indicators"].push_back(i);
+    }
+    const auto res = hubCall("POST", "/api/v1/indicators", body.dump());
+    std::vector<std::string> ids;
+    EXPECT_TRUE(res);
+    if (!res) return ids;
+    EXPECT_EQ(res->status, 201) << res->body;
+    for (const auto& item :
+         nlohmann::json::parse(res->body).value("items", nlohmann::json::array()))
+      ids.push_back(item["id"].get<std::string>());
+    return ids;
+  }
+
+  // Asks for `name` until the status is `status` (the hub refreshes every second in these
+  // tests; give it a generous while on a loaded machine). The last status seen.
+  std::string waitForStatus(const std::string& name, const std::string& status) const {
+    std::string seen;
+    for (int i = 0; i < 300; ++i) {
+      seen = dig(port_, name + " A").status;
+      if (seen == status) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return seen;
+  }
+
   static inline ScratchDir* dir_ = nullptr;
   static inline Child* nsd_ = nullptr;
   static inline int authPort_ = -1;
   std::filesystem::path work_;
   std::unique_ptr<Child> dns_;
   int port_ = -1;
+  std::unique_ptr<HubProcess> hub_;
+  std::string token_;
+  std::string agency_;
 };
 
 TEST_F(DnsE2E, AllowedNamesResolveThroughTheUpstream) {
@@ -598,6 +680,146 @@ TEST_F(DnsE2E, HitsReachTheHubRoutedToTheClientsOrganisation) {
   }
   EXPECT_EQ(patterns, (std::set<std::string>{"block:blocked.test.example.",
                                              "malware:*.listed.test.example."}));
+}
+
+// Indicators published to the hub become policy while the resolver runs: blocked within a few
+// refreshes, resolving again after a revoke, and no query of a loop running throughout fails
+// while the policy is swapped.
+TEST_F(DnsE2E, HubIndicatorsBlockWhilePublishedAndNotAfterARevokeWithoutDroppingQueries) {
+  startHub();
+  const int metricsPort = freePort();
+  startDnsWithHub({"--hub-indicators", "--hub-refresh", "1", "--metrics",
+                   fmt::format("127.0.0.1:{}", metricsPort)});
+  ASSERT_EQ(dig(port_, "hub-blocked.test.example A").status, "NOERROR");
+  ASSERT_EQ(dig(port_, "hub-ip.test.example A").status, "NOERROR");
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> asked{0};
+  std::atomic<int> failed{0};
+  std::thread load([&] {
+    uint16_t id = 1;
+    while (!stop.load()) {
+      const auto r = udpExchange(port_, query(id++, "www.test.example", 1));
+      ++asked;
+      if (!r || r->size() < 12 || ((*r)[3] & 0x0F) != 0) ++failed;
+    }
+  });
+
+  const auto ids =
+      publish({{{"type", "domain"}, {"value", "hub-blocked.test.example"}},
+               {{"type", "ipv4"}, {"value", "192.0.2.77"}},
+               {{"type", "domain"}, {"value", "hub-watched.test.example"}, {"action", "monitor"}},
+               {{"type", "sha256"}, {"value", std::string(64, 'a')}}});
+  ASSERT_EQ(ids.size(), 4u);
+  EXPECT_EQ(waitForStatus("hub-blocked.test.example", "NXDOMAIN"), "NXDOMAIN") << dns_->log();
+  // The other indicators arrived with it: a response-IP trigger and a monitored name, which
+  // resolves and is recorded.
+  EXPECT_EQ(dig(port_, "hub-ip.test.example A").status, "NXDOMAIN");
+  const DigResult watched = dig(port_, "hub-watched.test.example A");
+  EXPECT_EQ(watched.status, "NOERROR");
+  ASSERT_EQ(watched.answers.size(), 1u) << watched.output;
+  EXPECT_NE(watched.answers[0].find("192.0.2.31"), std::string::npos);
+  // The local policy still comes first and still works.
+  EXPECT_EQ(dig(port_, "blocked.test.example A").status, "NXDOMAIN");
+
+  // Revoked at the hub: resolves again.
+  const auto revoked = hubCall("DELETE", "/api/v1/indicators/" + ids[0]);
+  ASSERT_TRUE(revoked);
+  ASSERT_EQ(revoked->status, 200) << revoked->body;
+  EXPECT_EQ(waitForStatus("hub-blocked.test.example", "NOERROR"), "NOERROR") << dns_->log();
+  EXPECT_EQ(dig(port_, "hub-ip.test.example A").status, "NXDOMAIN");
+
+  stop = true;
+  load.join();
+  EXPECT_GT(asked.load(), 10);
+  EXPECT_EQ(failed.load(), 0) << "of " << asked.load();
+
+  std::vector<nlohmann::json> hits;
+  for (int i = 0; i < 50; ++i) {
+    hits = readNdjson(work_ / "hits.ndjson");
+    if (std::any_of(hits.begin(), hits.end(), [](const nlohmann::json& h) {
+          return h["query"]["name"] == "hub-watched.test.example.";
+        })) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::set<std::string> seen;
+  for (const auto& h : hits) {
+    if (h["list"] != "hub") continue;
+    seen.insert(h["query"]["name"].get<std::string>() + " " + h["action"].get<std::string>() + " " +
+                h["trigger"].get<std::string>());
+  }
+  EXPECT_EQ(seen,
+            (std::set<std::string>{"hub-blocked.test.example. nxdomain hub-blocked.test.example.",
+                                   "hub-ip.test.example. nxdomain 192.0.2.77/32",
+                                   "hub-watched.test.example. passthru hub-watched.test.example."}))
+      << readFile(work_ / "hits.ndjson");
+
+  httplib::Client metrics("127.0.0.1", metricsPort);
+  const auto res = metrics.Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_NE(res->body.find("mamori_dns_hub_indicators{type=\"domain\"} 1"), std::string::npos)
+      << res->body;
+  EXPECT_NE(res->body.find("mamori_dns_hub_indicators{type=\"ipv4\"} 1"), std::string::npos);
+  EXPECT_EQ(res->body.find("mamori_dns_hub_syncs_total{kind=\"indicators\",result=\"ok\"} 0"),
+            std::string::npos);
+  EXPECT_NE(dns_->log().find("policy updated from the hub"), std::string::npos) << dns_->log();
+}
+
+// Without --client-route, a hit goes to the organisation that registered the client's prefix at
+// the hub: the record names that prefix, never the client's address.
+TEST_F(DnsE2E, HitsRouteToTheOrganisationRegisteringTheClientsPrefix) {
+  startHub("127.0.0.0/8");
+  startDnsWithHub({"--sensor-name", "resolver-e2e"});
+  EXPECT_EQ(dig(port_, "blocked.test.example A").status, "NXDOMAIN");
+  EXPECT_EQ(dns_->stop(), 0) << dns_->log();  // stopping sends what is queued
+
+  const auto hits = readNdjson(work_ / "hits.ndjson");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0]["targets"], nlohmann::json::array({"127.0.0.0/8"}));
+  const auto res = hubCall("GET", "/api/v1/events?limit=100");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  const auto items = nlohmann::json::parse(res->body)["items"];
+  ASSERT_EQ(items.size(), 1u) << res->body;
+  EXPECT_EQ(items[0]["category"], "dns-policy-hit");
+  EXPECT_EQ(items[0]["target_organisation"], agency_) << items[0].dump();
+  EXPECT_EQ(items[0]["record"]["targets"], nlohmann::json::array({"127.0.0.0/8"}));
+  EXPECT_EQ(items[0].dump().find("127.0.0.1"), std::string::npos) << items[0].dump();
+  EXPECT_EQ(readFile(work_ / "hits.ndjson").find("127.0.0.1"), std::string::npos);
+}
+
+// The last indicator set is kept in the state directory: a resolver restarted while the hub is
+// down still blocks what the hub last said; a damaged snapshot stops the start, naming the file.
+TEST_F(DnsE2E, RestartWithTheHubDownStillBlocksTheLastKnownIndicators) {
+  startHub();
+  ASSERT_EQ(publish({{{"type", "domain"}, {"value", "hub-blocked.test.example"}}}).size(), 1u);
+  startDnsWithHub({"--hub-indicators", "--hub-refresh", "1"});
+  EXPECT_EQ(waitForStatus("hub-blocked.test.example", "NXDOMAIN"), "NXDOMAIN") << dns_->log();
+  EXPECT_EQ(dns_->stop(), 0) << dns_->log();
+  const std::filesystem::path snapshot = work_ / "state" / "dns-hub-indicators.json";
+  ASSERT_TRUE(std::filesystem::exists(snapshot));
+
+  hub_->stop();
+  startDnsWithHub({"--hub-indicators", "--hub-refresh", "1"});
+  // At once, not eventually: the snapshot is in force before the first query is answered.
+  EXPECT_EQ(dig(port_, "hub-blocked.test.example A").status, "NXDOMAIN") << dns_->log();
+  EXPECT_EQ(dig(port_, "x.hub-blocked.test.example A").status, "NXDOMAIN");
+  EXPECT_EQ(dig(port_, "hub-watched.test.example A").status, "NOERROR");
+  const std::string log = dns_->log();
+  EXPECT_NE(log.find("mamori dns: hub: indicators: "), std::string::npos) << log;
+  EXPECT_EQ(dns_->stop(), 0) << dns_->log();
+
+  writeFile(snapshot, "{\"format\":\"mamori-dns-hub-indicators/1\",\"indicators\":[{\"id\":");
+  std::string command;
+  for (const auto& a : dnsArgs(freeDnsPort())) command += quote(a) + " ";
+  const CommandResult r =
+      run(command + "--hub " + hub_->url() + " --token " + quote(token_) + " --hub-indicators");
+  EXPECT_EQ(r.exitCode, 1) << r.output;
+  EXPECT_NE(r.output.find(snapshot.string() + ": not a valid hub indicator snapshot"),
+            std::string::npos)
+      << r.output;
 }
 
 }  // namespace

@@ -572,6 +572,47 @@ class OpenApi : public ::testing::Test {
   std::string analyst_, hospital_, bank_, viewer_, hospitalAdmin_;
   std::set<std::tuple<std::string, std::string, int>> exercised_;
 
+  // --- shared indicators and routes: every documented answer, with real items in the lists.
+  void exerciseIndicators() {
+    const std::string ind = "/api/v1/indicators";
+    const std::string bankId = call("GET", "/api/v1/me", bank_).body["organisation"]["id"];
+    const Json publish{{"indicators",
+                        {{{"type", "domain"}, {"value", "Evil.Example.COM."}, {"tlp", "GREEN"}},
+                         {{"type", "ipv4"},
+                          {"value", "198.51.100.0/25"},
+                          {"tlp", "AMBER"},
+                          {"sensitivity", 1},
+                          {"recipients", {bankId}},
+                          {"action", "monitor"},
+                          {"valid_until", "2030-01-01T00:00:00Z"},
+                          {"description", "scanner range"}}}}};
+    Reply r = check("POST", ind, ind, hospital_, publish.dump());
+    ASSERT_EQ(r.status, 201) << r.body.dump();
+    ASSERT_EQ(r.body["items"].size(), 2U);
+    const std::string green = r.body["items"][0]["id"];
+    EXPECT_EQ(check("POST", ind, ind, hospital_, R"({"indicators":[{"type":"domain"}]})").status,
+              400);
+    EXPECT_EQ(check("POST", ind, ind, hospital_, "{").status, 400);
+    EXPECT_EQ(check("POST", ind, ind, viewer_, publish.dump()).status, 403);
+    r = check("GET", ind, ind + "?after=0&limit=10&type=domain&type=ipv4", bank_);
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.body["items"].size(), 2U);  // the schema of real items is checked too
+    for (const char* q : {"?limit=0", "?limit=x", "?after=-1", "?type=colour", "?colour=red"}) {
+      EXPECT_EQ(check("GET", ind, ind + q, bank_).status, 400) << q;
+    }
+    const std::string one = "/api/v1/indicators/{id}";
+    EXPECT_EQ(check("DELETE", one, ind + "/" + green, viewer_).status, 403);  // role-below-analyst
+    EXPECT_EQ(check("DELETE", one, ind + "/" + green, bank_).status, 403);    // not-own-org
+    EXPECT_EQ(check("DELETE", one, ind + "/ind_nope", hospital_).status, 404);
+    r = check("DELETE", one, ind + "/" + green, hospital_);
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body["revoked"], true);
+    const std::string routes = "/api/v1/routes";
+    r = check("GET", routes, routes, viewer_);
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.body["items"].size(), 2U);  // the hospital's and the bank's prefixes
+  }
+
   // --- oversight: every documented answer of the oversight operations, for a centre sensor, the
   // commission and others; the audit ledger download is checked here since it is not JSON.
   std::string commissioner_;
@@ -1097,6 +1138,9 @@ TEST_F(OpenApi, EveryOperationSucceedsAndFailsAsDocumented) {
 
   // Oversight.
   exerciseOversight();
+
+  // Shared indicators and routes.
+  exerciseIndicators();
 
   // Bodies over the server's limit, on every operation that takes one.
   for (const auto& o : operations()) {

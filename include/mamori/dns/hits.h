@@ -5,10 +5,12 @@
 // hub's POST /api/v1/events takes as a detect-style event ("category" and "pattern" present),
 // so the same line goes to the --hits file and to the hub. The hub routes an event by its
 // "targets": a hit carries the routing key configured for the client's prefix (the domain of
-// the organisation that network belongs to), never the client address and never the blocked
-// name (which would route the sighting to whoever owns that name).
+// the organisation that network belongs to, or the prefix an organisation registered at the
+// hub), never the client address and never the blocked name (which would route the sighting to
+// whoever owns that name).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -20,6 +22,7 @@
 #include <vector>
 
 #include "mamori/core/ip_address.h"
+#include "mamori/core/prefix_set.h"
 #include "mamori/core/pseudonymizer.h"
 #include "mamori/core/result.h"
 #include "mamori/dns/server.h"
@@ -31,11 +34,28 @@ struct ClientRoute {
   std::string key;  // a routing key the hub knows: an organisation's domain or address
 };
 
+// Client prefixes and their routing keys. Immutable once built, so the collector reads one
+// without a lock while the next is being built; a lookup allocates nothing.
+class ClientRouteTable {
+ public:
+  ClientRouteTable();
+  explicit ClientRouteTable(const std::vector<ClientRoute>& routes);
+
+  // The key of the longest prefix that contains `client` (of two equal prefixes, the first
+  // given); empty when none does. The view lives as long as the table.
+  std::string_view lookup(const IpAddress& client) const;
+  size_t size() const { return keys_.size(); }
+
+ private:
+  PrefixSet prefixes_;  // PrefixSet tag = index into keys_, longest prefix first
+  std::vector<std::string> keys_;
+};
+
 struct HitLogOptions {
   std::filesystem::path hitsFile;        // policy hits (appended); empty: not written
   std::filesystem::path newDomainsFile;  // first sightings (appended); empty: not written
   std::string sensor;                    // this resolver's name in records
-  std::vector<ClientRoute> routes;       // longest prefix wins
+  std::vector<ClientRoute> routes;       // longest prefix wins; before any setFallbackRoutes()
   // Called with each policy-hit line (no newline) after it is written, on the collector thread.
   std::function<void(std::string_view line)> forward;
 };
@@ -50,16 +70,22 @@ class HitLog : public HitSink {
 
   void consume(std::span<const HitEvent> events) override;
 
+  // Routes for clients that no HitLogOptions::routes entry covers (mamori dns: the prefixes
+  // organisations registered at the hub, each its own key). Safe to call while the collector
+  // runs: it takes the table once per batch; null removes them.
+  void setFallbackRoutes(std::shared_ptr<const ClientRouteTable> routes);
+
   uint64_t hitsWritten() const { return hitsWritten_; }
   uint64_t newDomainsWritten() const { return newDomainsWritten_; }
   uint64_t writeErrors() const { return writeErrors_; }
 
  private:
   HitLog(HitLogOptions options, Pseudonymizer pseudonymizer);
-  std::string routeFor(const IpAddress& client) const;
-
   HitLogOptions options_;
   Pseudonymizer pseudonymizer_;
+  ClientRouteTable routes_;  // from options_.routes
+  // Swapped whole by setFallbackRoutes() while the collector reads it.
+  std::atomic<std::shared_ptr<const ClientRouteTable>> fallback_;
   std::FILE* hits_ = nullptr;
   std::FILE* newDomains_ = nullptr;
   std::string buffer_;

@@ -60,6 +60,23 @@ struct PolicySourceSpec {
   uint32_t ttl = 300;
 };
 
+// An indicator shared through the hub (docs/dns.md, "Policy from the hub indicators"), as a
+// trigger: the hub's vocabulary for what a resolver can act on.
+struct PolicyIndicator {
+  // "domain": the name and every name below it; "ipv4" / "ipv6": an address or a CIDR prefix,
+  // a response-IP trigger. Other types (url, sha256, ...) are skipped and counted
+  // (PolicySourceInfo::skippedTriggers).
+  std::string type;
+  std::string value;  // "bad.example" (no wildcard), "192.0.2.1", "198.51.100.0/24"
+  // kNxdomain, kNodata, kDrop, kTcpOnly, or kPassthru (resolve, but record the hit).
+  PolicyAction action = PolicyAction::kNxdomain;
+};
+
+// Checks one indicator as PolicyBuilder::addIndicators() reads it: an error saying what is wrong
+// with its value or action; ok for a type it skips. Lets a caller drop a bad indicator alone
+// instead of failing the whole source.
+Result<void> checkIndicator(const PolicyIndicator& indicator);
+
 // One record of local data, rdata in uncompressed wire form.
 struct LocalRecord {
   uint16_t type = 0;  // A, AAAA or TXT
@@ -150,12 +167,21 @@ class PolicyBuilder {
   PolicyBuilder& operator=(const PolicyBuilder&) = delete;
 
   Result<void> addSource(const PolicySourceSpec& spec);
+  // `spec` with its file's contents already read (`text`): the caller keeps the text, e.g. to
+  // rebuild the policy later without reading files that may have changed since.
+  Result<void> addSourceText(const PolicySourceSpec& spec, std::string_view text);
   // The same from text in memory (hub indicators, tests); `origin` stands in for the file name
   // in error messages.
   Result<void> addRpzText(std::string_view name, std::string_view text, std::string_view origin);
   Result<void> addDomainListText(std::string_view name, std::string_view text,
                                  std::string_view origin, PolicyAction action,
                                  bool includeSubdomains = false, uint32_t ttl = 300);
+  // A source of hub indicators (see PolicyIndicator). A value given twice takes the first
+  // blocking action given for it, and kPassthru only when no blocking action is; an indicator
+  // that checkIndicator() refuses is an error "origin: indicator N (TYPE 'VALUE'): problem".
+  // `ttl` is the TTL of the negative answers the actions produce.
+  Result<void> addIndicators(std::string_view name, std::span<const PolicyIndicator> indicators,
+                             std::string_view origin, uint32_t ttl = 300);
   Policy build();
 
  private:

@@ -99,6 +99,7 @@ struct ServerCounters {
   uint64_t dropped = 0;                     // no response sent (policy DROP, short, responses)
   uint64_t upstreamQueries = 0, upstreamTimeouts = 0, upstreamSpoofed = 0;
   uint64_t upstreamTcpFallbacks = 0;
+  uint64_t upstreamCoalesced = 0;  // queries answered by an identical upstream query in flight
   uint64_t servfail = 0;
   uint64_t policyHits = 0, hitsDropped = 0;
   uint64_t tcpConnections = 0, tcpRefused = 0;

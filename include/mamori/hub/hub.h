@@ -126,6 +126,13 @@ struct ReportQuery {
   std::string cursor;  // from the previous page's next_cursor
 };
 
+// An indicator list query (GET /api/v1/indicators): changes after `after`, in seq order.
+struct IndicatorQuery {
+  int64_t after = 0;               // the next_after of the previous page; 0 from the start
+  std::size_t limit = 1000;        // 1..10,000
+  std::vector<std::string> types;  // empty: every type
+};
+
 class Hub {
  public:
   // Opens the database (and migrates its schema), and the audit ledger under stateDir.
@@ -186,6 +193,26 @@ class Hub {
   // The report with its latest document, timeline of submissions, stage status, and (for the
   // reporter's organisation only) its draft. Refused reads answer 404, like absent ones.
   ApiResult<nlohmann::json> getReport(const Principal& p, std::string_view id);
+
+  // --- shared indicators and routes (src/hub/hub_indicators.cc; docs/hub.md "Indicators") -----
+  // Indicators are shared objects of kind `indicator` (docs/sharing.md): owner = the publishing
+  // organisation, recipients as the publisher names them, released once published. Every item
+  // written and every list read is in the audit ledger.
+
+  // Body {"indicators": [ITEM, ...]}, 1..10,000 items, all-or-nothing. The same (publisher
+  // organisation, type, value) again updates that indicator (same id, new seq, revoked cleared).
+  // {"items": [{"id", "seq"}, ...]} in input order. Problems: 400 "invalid-indicators" with
+  // details [{field: "indicators[3].value", problem}].
+  ApiResult<nlohmann::json> publishIndicators(const Principal& p, const nlohmann::json& body);
+  // {"items", "next_after", "more"}: the indicators `p` may read changed after q.after (revoked
+  // and expired ones included), in seq order.
+  ApiResult<nlohmann::json> listIndicators(const Principal& p, const IndicatorQuery& q);
+  // Marks the indicator revoked with a new seq: {"id", "seq", "revoked": true}. The publisher
+  // organisation's analysts and admins; 404 for ids `p` may not read.
+  ApiResult<nlohmann::json> revokeIndicator(const Principal& p, std::string_view id);
+  // {"items": [{"organisation", "prefixes"}]}: every organisation's registered prefixes (what
+  // routes events), for resolvers that route sightings (the community directory).
+  ApiResult<nlohmann::json> listRoutes(const Principal& p);
 
   // --- console sessions (src/hub/hub_sessions.cc) ----------------------------------------
   // Checks a password against the stored Argon2id hash and opens a session. Unknown user, no

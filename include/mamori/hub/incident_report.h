@@ -66,6 +66,29 @@ struct FieldError {
 // [{"field": ..., "problem": ...}, ...] — the machine-readable list the API returns in a 4xx.
 nlohmann::json fieldErrorsJson(const std::vector<FieldError>& errors);
 
+// The JSON path of member `key` of the value at path `parent` ("" for the document), spelled as
+// FieldError::field is: "parent.key", or parent["key"] for a key that is not a plain identifier
+// (JSON-quoted and shortened, so a hostile key can neither forge a path nor bloat an error list).
+std::string memberPath(std::string_view parent, std::string_view key);
+
+// The problem with a free-text string, as FieldError::problem words it, or nullopt: not valid
+// UTF-8, longer than `maxBytes`, or control characters (line breaks and tabs allowed when
+// `multiline`).
+std::optional<std::string> textProblem(std::string_view s, size_t maxBytes, bool multiline);
+
+// Indicator types: incident reports' `indicators[].type` and the hub's shared indicators.
+inline constexpr std::array<std::string_view, 8> kIndicatorTypes = {
+    "ipv4", "ipv6", "domain", "url", "sha256", "md5", "email", "filename"};
+
+// The canonical spelling of an indicator `value` of `type` (one of kIndicatorTypes): addresses as
+// IpAddress::toString (RFC 5952), domains lower case without the trailing dot (at least two labels
+// of 1-63 bytes, at most 253 bytes), hashes lower case, email domains lower case; url and filename
+// as given. With `allowPrefix` (shared indicators), ipv4/ipv6 values may also be CIDR prefixes
+// with the host bits zero ("198.51.100.0/24"); a full-length prefix is returned as the address.
+// The error message is the problem, as FieldError::problem words it.
+Result<std::string> canonicalIndicatorValue(std::string_view type, std::string_view value,
+                                            bool allowPrefix = false);
+
 // A validated value, or every problem found. Like mamori::Result, but an error is a list of
 // FieldErrors, because a form must show all of them at once.
 template <class T>
