@@ -188,7 +188,7 @@ class PolicyComposer {
     std::vector<std::string> texts;
     texts.reserve(specs.size());
     for (const auto& spec : specs) {
-      auto text = readWholeFile(spec.path, kMaxPolicyFileBytes);
+      auto text = readWholeFile(spec.path, dns::kMaxPolicyFileBytes);
       if (!text.ok()) return text.error();
       texts.push_back(std::move(text).value());
     }
@@ -232,8 +232,6 @@ class PolicyComposer {
   }
 
  private:
-  static constexpr size_t kMaxPolicyFileBytes = size_t{1} << 34;
-
   Result<std::shared_ptr<const dns::Policy>> compose(
       const std::vector<dns::PolicySourceSpec>& specs, const std::vector<std::string>& texts,
       const std::optional<std::vector<dns::PolicyIndicator>>& hub) const {

@@ -4,14 +4,13 @@
 #include <array>
 #include <charconv>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <optional>
-#include <sstream>
 #include <tuple>
 #include <utility>
 
 #include "mamori/core/prefix_set.h"
+#include "mamori/core/secure_file.h"
 #include "mamori/core/siphash.h"
 #include "name_table.h"
 #include "zone_file.h"
@@ -116,15 +115,6 @@ Result<IpPrefix> parseRpzIp(std::span<const std::span<const uint8_t>> labels) {
   if (!prefix.ok()) return makeError("rpz-ip trigger: " + prefix.error().message);
   if (v4 != prefix->address.isV4()) return makeError("rpz-ip trigger: bad address '" + text + "'");
   return *prefix;
-}
-
-Result<std::string> readWholeFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return makeError(path.string() + ": cannot open policy file");
-  std::ostringstream out;
-  out << in.rdbuf();
-  if (in.bad()) return makeError(path.string() + ": read error");
-  return std::move(out).str();
 }
 
 // What an indicator becomes: nothing (a type the policy does not use), a name or a prefix.
@@ -701,7 +691,7 @@ PolicyBuilder::PolicyBuilder() : impl_(std::make_unique<Policy::Impl>()) {}
 PolicyBuilder::~PolicyBuilder() = default;
 
 Result<void> PolicyBuilder::addSource(const PolicySourceSpec& spec) {
-  auto text = readWholeFile(spec.path);
+  auto text = readWholeFile(spec.path, kMaxPolicyFileBytes);
   if (!text.ok()) return text.error();
   return addSourceText(spec, *text);
 }

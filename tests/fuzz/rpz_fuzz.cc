@@ -1,9 +1,12 @@
-// libFuzzer target for policy loading: the same text as an RPZ zone file and as a domain list.
-// Loading either succeeds or fails with an error naming the file and line; a loaded policy
-// answers lookups for names taken from the input without crashing.
+// libFuzzer target for policy loading: the same text as an RPZ zone file, as a domain list, and
+// as hub indicators (one "TYPE VALUE" per line, as `mamori dns --hub-indicators` receives them).
+// Loading either succeeds or fails with an error naming the file and line (the indicator); a
+// loaded policy answers lookups for names taken from the input without crashing; an indicator
+// source is accepted exactly when checkIndicator() accepts every indicator in it.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "mamori/dns/policy.h"
 
@@ -61,6 +64,31 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       probe(b.build(), text);
     } else {
       require(r.error().message.rfind("fuzz.txt:", 0) == 0);
+    }
+  }
+  {
+    std::vector<PolicyIndicator> indicators;
+    bool allValid = true;
+    size_t pos = 0;
+    while (pos < text.size() && indicators.size() < 64) {
+      size_t end = text.find('\n', pos);
+      if (end == std::string_view::npos) end = text.size();
+      const std::string_view line = text.substr(pos, end - pos);
+      pos = end + 1;
+      const size_t space = line.find(' ');
+      PolicyIndicator& i = indicators.emplace_back();
+      i.type = std::string(line.substr(0, space));
+      i.value = space == std::string_view::npos ? "" : std::string(line.substr(space + 1));
+      i.action = indicators.size() % 2 == 0 ? PolicyAction::kPassthru : PolicyAction::kNxdomain;
+      allValid = allValid && checkIndicator(i).ok();
+    }
+    PolicyBuilder b;
+    const auto r = b.addIndicators("hub", indicators, "hub");
+    require(r.ok() == allValid);
+    if (r.ok()) {
+      probe(b.build(), text);
+    } else {
+      require(r.error().message.rfind("hub: indicator ", 0) == 0);
     }
   }
   return 0;

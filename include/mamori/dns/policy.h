@@ -48,6 +48,10 @@ enum class PolicyFormat : uint8_t {
   kDomainList,  // one name per line, '#' comments, "*.example.com" for subdomains only
 };
 
+// A policy file larger than this is refused (16 GiB: beyond any real list, and the whole text
+// is held while the policy is built).
+inline constexpr size_t kMaxPolicyFileBytes = size_t{1} << 34;
+
 struct PolicySourceSpec {
   std::string name;  // the list's name in hit records; must be unique
   std::filesystem::path path;
