@@ -268,6 +268,29 @@ void sendTcp(int fd, const Bytes& q) {
             static_cast<ssize_t>(framed.size()));
 }
 
+// A FakeUpstream that holds every answer until release() (or the end of the test), so that
+// queries pile up while one is in flight; `make` builds each answer.
+class HeldUpstream {
+ public:
+  using Make = std::function<Bytes(const Message& query, bool tcp)>;
+  explicit HeldUpstream(Make make = [](const Message& q, bool) { return answer(q); })
+      : make_(std::move(make)), up_([this](const Message& q, bool tcp, const auto& send) {
+          while (!released_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          send(make_(q, tcp));
+        }) {}
+  ~HeldUpstream() { release(); }  // before up_ joins its thread
+  HeldUpstream(const HeldUpstream&) = delete;
+  HeldUpstream& operator=(const HeldUpstream&) = delete;
+
+  void release() { released_ = true; }
+  FakeUpstream& up() { return up_; }
+
+ private:
+  std::atomic<bool> released_{false};
+  Make make_;
+  FakeUpstream up_;
+};
+
 std::shared_ptr<const Policy> emptyPolicy() {
   return std::make_shared<const Policy>();
 }
@@ -514,11 +537,8 @@ TEST(Server, TcpConnectionLimitAndIdleTimeout) {
 
 TEST(Server, TcpAnswersLeaveInTheOrderTheyAreReady) {
   // The upstream holds its answer until the client has the policy answer to the second query.
-  std::atomic<bool> release{false};
-  FakeUpstream up([&](const Message& q, bool, const auto& send) {
-    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    send(answer(q));
-  });
+  HeldUpstream held;
+  FakeUpstream& up = held.up();
   auto server = startServer(optionsFor({up.endpoint()}), listPolicy("blocked.example\n"));
   ASSERT_NE(server, nullptr);
   const int fd = connectTcp(server->tcpEndpoints().at(0));
@@ -529,7 +549,7 @@ TEST(Server, TcpAnswersLeaveInTheOrderTheyAreReady) {
   ASSERT_TRUE(first.has_value());
   EXPECT_EQ(first->header.id, 2);
   EXPECT_EQ(first->rcode(), kRcodeNxDomain);
-  release = true;
+  held.release();
   auto second = readTcp(fd, storage);
   ASSERT_TRUE(second.has_value());
   EXPECT_EQ(second->header.id, 1);
@@ -652,11 +672,6 @@ int sendQuery(const Endpoint& server, const Bytes& q) {
 
 // Opens the gate a held upstream waits on when the test leaves its scope, so that a failed
 // assertion does not leave the upstream's thread waiting forever (declare it after the upstream).
-struct OpenAtExit {
-  std::atomic<bool>& gate;
-  ~OpenAtExit() { gate = true; }
-};
-
 ServerOptions coalescingOptions(std::vector<Endpoint> upstreams) {
   ServerOptions o = optionsFor(std::move(upstreams));
   o.threads = 1;  // coalescing is per worker: every client must reach the same one
@@ -667,12 +682,8 @@ ServerOptions coalescingOptions(std::vector<Endpoint> upstreams) {
 TEST(Server, IdenticalQuestionsInFlightShareOneUpstreamQuery) {
   // The upstream holds its answer (40 A records: more than 512 bytes) until every client has
   // asked.
-  std::atomic<bool> release{false};
-  FakeUpstream up([&](const Message& q, bool, const auto& send) {
-    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    send(answer(q, false, 1, 40));
-  });
-  const OpenAtExit opener{release};
+  HeldUpstream held([](const Message& q, bool) { return answer(q, false, 1, 40); });
+  FakeUpstream& up = held.up();
   auto server = startServer(coalescingOptions({up.endpoint()}), emptyPolicy());
   ASSERT_NE(server, nullptr);
   // Each client its own id and spelling; even ones with EDNS (4096), odd ones without (512).
@@ -688,7 +699,7 @@ TEST(Server, IdenticalQuestionsInFlightShareOneUpstreamQuery) {
   const int tcp = connectTcp(server->tcpEndpoints().at(0));
   sendTcp(tcp, testutil::query("SHARED.example", kTypeA, 999));
   ASSERT_TRUE(waitFor([&] { return server->counters().upstreamCoalesced == kClients; }));
-  release = true;
+  held.release();
   Bytes storage;
   for (int i = 0; i < kClients; ++i) {
     const auto r = receive(fds[i], storage);
@@ -724,12 +735,8 @@ TEST(Server, IdenticalQuestionsInFlightShareOneUpstreamQuery) {
 }
 
 TEST(Server, DifferentQuestionsAreNotCoalesced) {
-  std::atomic<bool> release{false};
-  FakeUpstream up([&](const Message& q, bool, const auto& send) {
-    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    send(answer(q));
-  });
-  const OpenAtExit opener{release};
+  HeldUpstream held;
+  FakeUpstream& up = held.up();
   auto server = startServer(coalescingOptions({up.endpoint()}), emptyPolicy());
   ASSERT_NE(server, nullptr);
   Bytes checkingDisabled = testutil::query("q.example", kTypeA, 6);
@@ -747,7 +754,7 @@ TEST(Server, DifferentQuestionsAreNotCoalesced) {
   for (const Bytes& q : queries) fds.push_back(sendQuery(udpOf(*server), q));
   // Datagrams to one socket are taken in order: when the last has joined, all were seen.
   ASSERT_TRUE(waitFor([&] { return server->counters().upstreamCoalesced == 1; }));
-  release = true;
+  held.release();
   Bytes storage;
   for (size_t i = 0; i < fds.size(); ++i) {
     const auto r = receive(fds[i], storage);
@@ -761,12 +768,8 @@ TEST(Server, DifferentQuestionsAreNotCoalesced) {
 }
 
 TEST(Server, CoalescingStopsAt64ClientsPerUpstreamQuery) {
-  std::atomic<bool> release{false};
-  FakeUpstream up([&](const Message& q, bool, const auto& send) {
-    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    send(answer(q));
-  });
-  const OpenAtExit opener{release};
+  HeldUpstream held;
+  FakeUpstream& up = held.up();
   auto server = startServer(coalescingOptions({up.endpoint()}), emptyPolicy());
   ASSERT_NE(server, nullptr);
   constexpr int kClients = 70;
@@ -777,7 +780,7 @@ TEST(Server, CoalescingStopsAt64ClientsPerUpstreamQuery) {
   }
   // 64 on the first upstream query, the 65th sends a second one, which the last 5 join.
   ASSERT_TRUE(waitFor([&] { return server->counters().upstreamCoalesced == 63 + 5; }));
-  release = true;
+  held.release();
   Bytes storage;
   for (int i = 0; i < kClients; ++i) {
     const auto r = receive(fds[i], storage);
@@ -821,12 +824,8 @@ TEST(Server, EveryCoalescedClientGetsServfailWhenAllAttemptsTimeOut) {
 }
 
 TEST(Server, CoalescedClientsShareTheTcpFallback) {
-  std::atomic<bool> release{false};
-  FakeUpstream up([&](const Message& q, bool tcp, const auto& send) {
-    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    send(answer(q, !tcp));
-  });
-  const OpenAtExit opener{release};
+  HeldUpstream held([](const Message& q, bool tcp) { return answer(q, !tcp); });
+  FakeUpstream& up = held.up();
   auto server = startServer(coalescingOptions({up.endpoint()}), emptyPolicy());
   ASSERT_NE(server, nullptr);
   constexpr int kClients = 5;
@@ -836,7 +835,7 @@ TEST(Server, CoalescedClientsShareTheTcpFallback) {
         udpOf(*server), testutil::query("large.example", kTypeA, static_cast<uint16_t>(10 + i))));
   }
   ASSERT_TRUE(waitFor([&] { return server->counters().upstreamCoalesced == kClients - 1; }));
-  release = true;
+  held.release();
   Bytes storage;
   for (int i = 0; i < kClients; ++i) {
     const auto r = receive(fds[i], storage);

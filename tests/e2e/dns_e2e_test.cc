@@ -218,6 +218,37 @@ allowed.test.example CNAME .
 32.66.2.0.192.rpz-ip CNAME .
 )";
 
+// Asks for www.test.example over UDP in a loop on its own thread until finish(), counting the
+// answers that are missing or not NOERROR: a policy swap must not cost a single query.
+class QueryLoop {
+ public:
+  explicit QueryLoop(int port)
+      : thread_([this, port] {
+          uint16_t id = 1;
+          while (!stop_.load()) {
+            const auto r = udpExchange(port, query(id++, "www.test.example", 1));
+            ++asked_;
+            if (!r || r->size() < 12 || ((*r)[3] & 0x0F) != 0) ++failed_;
+          }
+        }) {}
+  ~QueryLoop() { finish(); }
+  QueryLoop(const QueryLoop&) = delete;
+  QueryLoop& operator=(const QueryLoop&) = delete;
+
+  void finish() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  int asked() const { return asked_.load(); }
+  int failed() const { return failed_.load(); }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<int> asked_{0};
+  std::atomic<int> failed_{0};
+  std::thread thread_;
+};
+
 class DnsE2E : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -520,28 +551,16 @@ TEST_F(DnsE2E, MalformedQueriesGetFormerrAndTheServerKeepsRunning) {
 TEST_F(DnsE2E, ReloadUnderLoadDropsNoQueryAndAppliesTheNewPolicy) {
   startDns();
   EXPECT_EQ(dig(port_, "later.test.example A").status, "NOERROR");
-  std::atomic<bool> stop{false};
-  std::atomic<int> asked{0};
-  std::atomic<int> failed{0};
-  std::thread load([&] {
-    uint16_t id = 1;
-    while (!stop.load()) {
-      const auto q = query(id++, "www.test.example", 1);
-      const auto r = udpExchange(port_, q);
-      ++asked;
-      if (!r || r->size() < 12 || ((*r)[3] & 0x0F) != 0) ++failed;
-    }
-  });
+  QueryLoop load(port_);
   for (int i = 0; i < 5; ++i) {
     writeFile(work_ / "malware.txt",
               fmt::format("listed.test.example\nlater.test.example\n# {}\n", i));
     dns_->signal(SIGHUP);
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
   }
-  stop = true;
-  load.join();
-  EXPECT_GT(asked.load(), 10);
-  EXPECT_EQ(failed.load(), 0) << "of " << asked.load();
+  load.finish();
+  EXPECT_GT(load.asked(), 10);
+  EXPECT_EQ(load.failed(), 0) << "of " << load.asked();
   EXPECT_EQ(dig(port_, "later.test.example A").status, "NXDOMAIN");
   EXPECT_NE(dns_->log().find("policy reloaded"), std::string::npos) << dns_->log();
 }
@@ -693,17 +712,7 @@ TEST_F(DnsE2E, HubIndicatorsBlockWhilePublishedAndNotAfterARevokeWithoutDropping
   ASSERT_EQ(dig(port_, "hub-blocked.test.example A").status, "NOERROR");
   ASSERT_EQ(dig(port_, "hub-ip.test.example A").status, "NOERROR");
 
-  std::atomic<bool> stop{false};
-  std::atomic<int> asked{0};
-  std::atomic<int> failed{0};
-  std::thread load([&] {
-    uint16_t id = 1;
-    while (!stop.load()) {
-      const auto r = udpExchange(port_, query(id++, "www.test.example", 1));
-      ++asked;
-      if (!r || r->size() < 12 || ((*r)[3] & 0x0F) != 0) ++failed;
-    }
-  });
+  QueryLoop load(port_);
 
   const auto ids =
       publish({{{"type", "domain"}, {"value", "hub-blocked.test.example"}},
@@ -729,10 +738,9 @@ TEST_F(DnsE2E, HubIndicatorsBlockWhilePublishedAndNotAfterARevokeWithoutDropping
   EXPECT_EQ(waitForStatus("hub-blocked.test.example", "NOERROR"), "NOERROR") << dns_->log();
   EXPECT_EQ(dig(port_, "hub-ip.test.example A").status, "NXDOMAIN");
 
-  stop = true;
-  load.join();
-  EXPECT_GT(asked.load(), 10);
-  EXPECT_EQ(failed.load(), 0) << "of " << asked.load();
+  load.finish();
+  EXPECT_GT(load.asked(), 10);
+  EXPECT_EQ(load.failed(), 0) << "of " << load.asked();
 
   std::vector<nlohmann::json> hits;
   for (int i = 0; i < 50; ++i) {
