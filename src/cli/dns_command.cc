@@ -413,6 +413,7 @@ int runDns(const CLI::App& cmd, const DnsOptions& o) {
     syncOptions.indicators = o.hubIndicators;
     syncOptions.refresh = std::chrono::seconds(o.hubRefresh);
     syncOptions.snapshot = resolveStateDir(o.state) / "dns-hub-indicators.json";
+    syncOptions.routesFile = resolveStateDir(o.state) / "dns-hub-routes.json";
     syncOptions.quiet = o.quiet;
     const bool quiet = o.quiet;
     const dns::PolicyAction action = *hubAction;
@@ -479,6 +480,10 @@ int runDns(const CLI::App& cmd, const DnsOptions& o) {
   }
   routedLog = hitLog.get();
   if (sync) {
+    // The routes last known until the hub answers (none on the first start).
+    if (auto table = sync->routeTable(); table != nullptr && routedLog != nullptr) {
+      routedLog->setFallbackRoutes(std::move(table));
+    }
     // The first round before answering anyone: with the hub up, the first query already sees
     // its indicators and the first hit its route; with the hub away, the snapshot's set stands.
     (void)sync->syncNow();

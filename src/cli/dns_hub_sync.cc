@@ -23,6 +23,7 @@ using Json = nlohmann::json;
 
 constexpr const char* kSnapshotFormat = "mamori-dns-hub-indicators/1";
 constexpr size_t kMaxSnapshotBytes = size_t{1} << 30;
+constexpr const char* kRoutesFormat = "mamori-dns-hub-routes/1";
 constexpr size_t kPageLimit = 10000;  // the most the hub gives per page
 // A full listing this often: the incremental feed tells what changed, not what the token may no
 // longer read (a recipient list or a clearance changed); a full listing replaces the set.
@@ -162,6 +163,59 @@ Result<HubIndicatorSet> parseSnapshot(const std::string& text) {
   return set;
 }
 
+// Routes from prefix texts: one entry per usable prefix, keyed by its canonical text, sorted by
+// it, so that equal sets compare equal whatever order the hub listed them in. A prefix of one
+// address is left out: it would put the client's own address in the record.
+std::vector<dns::ClientRoute> routesFrom(const std::vector<std::string>& prefixes) {
+  std::vector<dns::ClientRoute> routes;
+  for (const std::string& text : prefixes) {
+    auto prefix = IpPrefix::parse(text);
+    if (!prefix.ok()) continue;
+    if (prefix->length == (prefix->address.isV4() ? 32 : 128)) continue;
+    routes.push_back({*prefix, prefix->toString()});
+  }
+  std::sort(routes.begin(), routes.end(),
+            [](const dns::ClientRoute& a, const dns::ClientRoute& b) { return a.key < b.key; });
+  routes.erase(std::unique(routes.begin(), routes.end(),
+                           [](const dns::ClientRoute& a, const dns::ClientRoute& b) {
+                             return a.key == b.key;
+                           }),
+               routes.end());
+  return routes;
+}
+
+std::string routesText(const std::vector<dns::ClientRoute>& routes, const std::string& hub) {
+  JsonWriter w;
+  w.beginObject();
+  w.field("format", kRoutesFormat);
+  w.field("hub", hub);
+  w.field("saved_at", formatRfc3339(nowMicros()));
+  w.key("prefixes").beginArray();
+  for (const auto& r : routes) w.value(r.key);
+  w.endArray();
+  w.endObject();
+  std::string text = w.take();
+  text.push_back('\n');
+  return text;
+}
+
+Result<std::vector<dns::ClientRoute>> parseRoutes(const std::string& text) {
+  const Json j = Json::parse(text, nullptr, false);
+  if (j.is_discarded()) return makeError("not JSON");
+  if (!j.is_object() || !j.contains("format") || j["format"] != kRoutesFormat) {
+    return makeError(fmt::format("\"format\" is not \"{}\"", kRoutesFormat));
+  }
+  if (!j.contains("prefixes") || !j["prefixes"].is_array()) return makeError("no \"prefixes\"");
+  std::vector<std::string> prefixes;
+  for (const Json& p : j["prefixes"]) {
+    if (!p.is_string() || !IpPrefix::parse(p.get<std::string>()).ok()) {
+      return makeError("a prefix that is not one: " + printable(p.dump()));
+    }
+    prefixes.push_back(p.get<std::string>());
+  }
+  return routesFrom(prefixes);
+}
+
 // Writes `text` at `path` so that a reader (or a crash) sees the old file or the new one whole.
 Result<void> replaceFile(const std::filesystem::path& path, const std::string& text) {
   const std::filesystem::path dir = path.parent_path().empty() ? "." : path.parent_path();
@@ -209,6 +263,19 @@ HubSync::HubSync(HubSyncOptions options, IndicatorsChanged indicatorsChanged,
       indicatorsChanged_(std::move(indicatorsChanged)),
       routesChanged_(std::move(routesChanged)),
       counters_(std::make_unique<Counters>()) {
+  if (!options_.routesFile.empty() && std::filesystem::exists(options_.routesFile)) {
+    auto text = readWholeFile(options_.routesFile, kMaxSnapshotBytes);
+    if (!text.ok()) throw Failure(text.error().message);
+    auto routes = parseRoutes(*text);
+    if (!routes.ok()) {
+      throw Failure(
+          fmt::format("{}: not a valid hub routes file ({}); move it away to start "
+                      "without the last known routes",
+                      options_.routesFile.string(), routes.error().message));
+    }
+    routes_ = std::move(routes).value();
+    counters_->routes = routes_.size();
+  }
   if (!options_.indicators || !std::filesystem::exists(options_.snapshot)) return;
   auto text = readWholeFile(options_.snapshot, kMaxSnapshotBytes);
   if (!text.ok()) throw Failure(text.error().message);
@@ -236,6 +303,11 @@ HubSync::~HubSync() {
 HubIndicatorSet HubSync::indicators() const {
   const std::lock_guard<std::mutex> lock(setMutex_);
   return set_;
+}
+
+std::shared_ptr<const dns::ClientRouteTable> HubSync::routeTable() const {
+  if (routes_.empty()) return nullptr;
+  return std::make_shared<const dns::ClientRouteTable>(routes_);
 }
 
 void HubSync::start() {
@@ -395,32 +467,35 @@ bool HubSync::syncRoutes() {
   if (!j.is_object() || !j.contains("items") || !j["items"].is_array()) {
     throw Failure("unexpected answer: " + printable(body));
   }
-  std::vector<dns::ClientRoute> routes;
+  std::vector<std::string> prefixes;
   for (const Json& org : j["items"]) {
     if (!org.is_object() || !org.contains("prefixes") || !org["prefixes"].is_array()) continue;
     for (const Json& p : org["prefixes"]) {
-      if (!p.is_string()) continue;
-      auto prefix = IpPrefix::parse(p.get<std::string>());
-      if (!prefix.ok()) continue;
-      // A prefix of one address would put the client's own address in the record.
-      if (prefix->length == (prefix->address.isV4() ? 32 : 128)) continue;
-      routes.push_back({*prefix, prefix->toString()});
+      if (p.is_string()) prefixes.push_back(p.get<std::string>());
     }
   }
-  // By the key (the prefix in its canonical text): one entry per prefix, in an order that does not
-  // depend on the hub's.
-  const auto sameKey = [](const dns::ClientRoute& a, const dns::ClientRoute& b) {
-    return a.key == b.key;
-  };
-  std::sort(routes.begin(), routes.end(),
-            [](const dns::ClientRoute& a, const dns::ClientRoute& b) { return a.key < b.key; });
-  routes.erase(std::unique(routes.begin(), routes.end(), sameKey), routes.end());
+  std::vector<dns::ClientRoute> routes = routesFrom(prefixes);
   counters_->routes = routes.size();
-  if (std::equal(routes.begin(), routes.end(), routes_.begin(), routes_.end(), sameKey)) {
+  if (std::equal(
+          routes.begin(), routes.end(), routes_.begin(), routes_.end(),
+          [](const dns::ClientRoute& a, const dns::ClientRoute& b) { return a.key == b.key; })) {
     return false;
   }
   routes_ = std::move(routes);
+  saveRoutes();
   return true;
+}
+
+void HubSync::saveRoutes() {
+  if (options_.routesFile.empty()) return;
+  if (auto saved =
+          replaceFile(options_.routesFile, routesText(routes_, hubBaseUrl(options_.target.url)));
+      !saved.ok() && !options_.quiet) {
+    (void)std::fprintf(stderr,
+                       "mamori dns: hub: cannot save the routes (a restart while the hub is away "
+                       "would start without them): %s\n",
+                       saved.error().message.c_str());
+  }
 }
 
 void HubSync::report(bool ok, const std::string& problem) {

@@ -55,7 +55,8 @@ struct HubSyncOptions {
   HubTarget target;
   bool indicators = false;  // --hub-indicators: also fetch the indicators
   std::chrono::seconds refresh{60};
-  std::filesystem::path snapshot;  // the indicator snapshot (indicators only)
+  std::filesystem::path snapshot;    // the indicator snapshot (indicators only)
+  std::filesystem::path routesFile;  // the registered prefixes as last fetched; empty: not kept
   bool quiet = false;
 };
 
@@ -66,8 +67,8 @@ class HubSync {
   // Called likewise with a new route table (each registered prefix its own key).
   using RoutesChanged = std::function<void(std::shared_ptr<const dns::ClientRouteTable>)>;
 
-  // With indicators, loads the snapshot if there is one: a file that is not a valid snapshot is
-  // a Failure naming it (never silently an empty set). Starts no thread.
+  // With indicators, loads the snapshot if there is one, and the routes file if there is one: a
+  // file that is not valid is a Failure naming it (never silently an empty set). Starts no thread.
   HubSync(HubSyncOptions options, IndicatorsChanged indicatorsChanged, RoutesChanged routesChanged);
   ~HubSync();  // stops the thread (a request in flight finishes first)
   HubSync(const HubSync&) = delete;
@@ -75,6 +76,9 @@ class HubSync {
 
   // The set in force: the snapshot's until the first successful fetch.
   HubIndicatorSet indicators() const;
+  // The route table as last known (the routes file's until the first successful fetch); null
+  // when there is none. For the caller to install before the first syncNow().
+  std::shared_ptr<const dns::ClientRouteTable> routeTable() const;
   // One round on the caller's thread (at start, before the server answers): true if every
   // request succeeded. Calls the callbacks for what changed.
   bool syncNow();
@@ -89,6 +93,7 @@ class HubSync {
   struct Counters;
   bool syncIndicators(int64_t now);
   bool syncRoutes();
+  void saveRoutes();
   bool dropExpired(int64_t now);
   void publish();
   void loop();

@@ -800,14 +800,18 @@ TEST_F(DnsE2E, HitsRouteToTheOrganisationRegisteringTheClientsPrefix) {
 
 // The last indicator set is kept in the state directory: a resolver restarted while the hub is
 // down still blocks what the hub last said; a damaged snapshot stops the start, naming the file.
+// The indicators and the registered prefixes are kept in the state directory: a resolver
+// restarted while the hub is away blocks and routes as it did.
 TEST_F(DnsE2E, RestartWithTheHubDownStillBlocksTheLastKnownIndicators) {
-  startHub();
+  startHub("127.0.0.0/8");
   ASSERT_EQ(publish({{{"type", "domain"}, {"value", "hub-blocked.test.example"}}}).size(), 1u);
   startDnsWithHub({"--hub-indicators", "--hub-refresh", "1"});
   EXPECT_EQ(waitForStatus("hub-blocked.test.example", "NXDOMAIN"), "NXDOMAIN") << dns_->log();
   EXPECT_EQ(dns_->stop(), 0) << dns_->log();
   const std::filesystem::path snapshot = work_ / "state" / "dns-hub-indicators.json";
   ASSERT_TRUE(std::filesystem::exists(snapshot));
+  ASSERT_TRUE(std::filesystem::exists(work_ / "state" / "dns-hub-routes.json"));
+  std::filesystem::remove(work_ / "hits.ndjson");
 
   hub_->stop();
   startDnsWithHub({"--hub-indicators", "--hub-refresh", "1"});
@@ -818,6 +822,10 @@ TEST_F(DnsE2E, RestartWithTheHubDownStillBlocksTheLastKnownIndicators) {
   const std::string log = dns_->log();
   EXPECT_NE(log.find("mamori dns: hub: indicators: "), std::string::npos) << log;
   EXPECT_EQ(dns_->stop(), 0) << dns_->log();
+  // The hits while the hub was away still name the client's registered prefix.
+  const auto hits = readNdjson(work_ / "hits.ndjson");
+  ASSERT_EQ(hits.size(), 2u) << readFile(work_ / "hits.ndjson");
+  for (const auto& h : hits) EXPECT_EQ(h["targets"], nlohmann::json::array({"127.0.0.0/8"}));
 
   writeFile(snapshot, "{\"format\":\"mamori-dns-hub-indicators/1\",\"indicators\":[{\"id\":");
   std::string command;
