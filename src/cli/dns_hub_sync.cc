@@ -24,6 +24,10 @@ using Json = nlohmann::json;
 constexpr const char* kSnapshotFormat = "mamori-dns-hub-indicators/1";
 constexpr size_t kMaxSnapshotBytes = size_t{1} << 30;
 constexpr const char* kRoutesFormat = "mamori-dns-hub-routes/1";
+// One attempt per round (the next round is the retry), and a hub that stops answering is given
+// up after 30 s rather than the 2 minutes a bulk upload allows: a stop waits for the request in
+// flight.
+const HubSendOptions kSyncRequest{.attempts = 1, .ioTimeout = std::chrono::seconds(30)};
 constexpr size_t kPageLimit = 10000;  // the most the hub gives per page
 // A full listing this often: the incremental feed tells what changed, not what the token may no
 // longer read (a recipient list or a clearance changed); a full listing replaces the set.
@@ -366,7 +370,7 @@ bool HubSync::syncIndicators(int64_t now) {
         hubRequest(options_.target, "GET",
                    fmt::format("/indicators?after={}&limit={}&type=domain&type=ipv4&type=ipv6",
                                after, kPageLimit),
-                   {}, HubSendOptions{.attempts = 1});
+                   {}, kSyncRequest);
     const Json j = Json::parse(body, nullptr, false);
     if (!j.is_object() || !j.contains("items") || !j["items"].is_array() ||
         !j.contains("next_after") || !j["next_after"].is_number_unsigned() || !j.contains("more") ||
@@ -461,8 +465,7 @@ void HubSync::publish() {
 }
 
 bool HubSync::syncRoutes() {
-  const std::string body =
-      hubRequest(options_.target, "GET", "/routes", {}, HubSendOptions{.attempts = 1});
+  const std::string body = hubRequest(options_.target, "GET", "/routes", {}, kSyncRequest);
   const Json j = Json::parse(body, nullptr, false);
   if (!j.is_object() || !j.contains("items") || !j["items"].is_array()) {
     throw Failure("unexpected answer: " + printable(body));

@@ -26,7 +26,6 @@ using Json = nlohmann::json;
 
 constexpr std::string_view kApiPath = "/api/v1";
 constexpr time_t kConnectTimeoutSeconds = 10;
-constexpr time_t kIoTimeoutSeconds = 120;
 constexpr int kMaxRetryAfterSeconds = 30;
 constexpr size_t kMaxQuotedBody = 200;
 constexpr size_t kMaxSensorName = 128;  // as the hub accepts (docs/oversight.md)
@@ -144,13 +143,14 @@ std::string hubErrorText(const httplib::Response& res) {
                      e.value("message", "(no message)"));
 }
 
-// A client for the hub at `url`, with the timeouts every request uses.
-std::unique_ptr<httplib::Client> hubClient(const ParsedUrl& url) {
+// A client for the hub at `url`, with the connect timeout every request uses and the caller's
+// read/write timeout.
+std::unique_ptr<httplib::Client> hubClient(const ParsedUrl& url, std::chrono::seconds ioTimeout) {
   auto client = std::make_unique<httplib::Client>(url.schemeHostPort);
   if (!client->is_valid()) throw Failure(fmt::format("hub {}: not a usable URL", url.display));
   client->set_connection_timeout(kConnectTimeoutSeconds);
-  client->set_read_timeout(kIoTimeoutSeconds);
-  client->set_write_timeout(kIoTimeoutSeconds);
+  client->set_read_timeout(ioTimeout);
+  client->set_write_timeout(ioTimeout);
   client->set_keep_alive(true);
   return client;
 }
@@ -203,7 +203,7 @@ class Sender {
         options_(options),
         headers_{{"Authorization", "Bearer " + target.token}, {"Accept", "application/json"}} {
     checkToken(target.token);
-    client_ = hubClient(url_);
+    client_ = hubClient(url_, options.ioTimeout);
   }
 
   HubSendResult run() {
@@ -341,7 +341,7 @@ SensorReportResult sendSensorReport(const HubTarget& target, const std::string& 
                                     const HubSendOptions& options) {
   const ParsedUrl url = parseHubUrl(target.url);
   checkToken(target.token);
-  auto client = hubClient(url);
+  auto client = hubClient(url, options.ioTimeout);
   const httplib::Headers headers{{"Authorization", "Bearer " + target.token},
                                  {"Accept", "application/json"}};
   auto fail = [&url](const std::string& problem) {
@@ -365,7 +365,7 @@ std::string hubRequest(const HubTarget& target, std::string_view method, const s
                        const std::string& body, const HubSendOptions& options) {
   const ParsedUrl url = parseHubUrl(target.url);
   checkToken(target.token);
-  auto client = hubClient(url);
+  auto client = hubClient(url, options.ioTimeout);
   const httplib::Headers headers{{"Authorization", "Bearer " + target.token},
                                  {"Accept", "application/json"}};
   const std::string full = url.prefix + std::string(kApiPath) + path;

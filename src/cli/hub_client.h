@@ -37,6 +37,8 @@ struct HubSendOptions {
   std::size_t maxBytes = std::size_t{4} << 20;  // body bytes per request (a longer line goes alone)
   int attempts = 3;                             // per batch, for transient failures
   std::chrono::milliseconds backoff{500};       // before the 2nd attempt; doubles after that
+  // Per read or write on the connection: a hub that stops answering is given up after this.
+  std::chrono::seconds ioTimeout{120};
 };
 
 struct HubSendResult {
