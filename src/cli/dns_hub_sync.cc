@@ -220,6 +220,20 @@ Result<std::vector<dns::ClientRoute>> parseRoutes(const std::string& text) {
   return routesFrom(prefixes);
 }
 
+// Reads a file this resolver saved earlier (nothing happens when there is none) and hands its
+// text to `apply`. A file that cannot be read or applied is a Failure naming it — never silently
+// an empty set — and saying what starting without it means.
+void loadSaved(const std::filesystem::path& path, std::string_view what, std::string_view without,
+               const std::function<Result<void>(const std::string&)>& apply) {
+  if (path.empty() || !std::filesystem::exists(path)) return;
+  auto text = readWholeFile(path, kMaxSnapshotBytes);
+  if (!text.ok()) throw Failure(text.error().message);
+  if (auto applied = apply(*text); !applied.ok()) {
+    throw Failure(fmt::format("{}: not a valid {} ({}); move it away to start without {}",
+                              path.string(), what, applied.error().message, without));
+  }
+}
+
 // Writes `text` at `path` so that a reader (or a crash) sees the old file or the new one whole.
 Result<void> replaceFile(const std::filesystem::path& path, const std::string& text) {
   const std::filesystem::path dir = path.parent_path().empty() ? "." : path.parent_path();
@@ -267,30 +281,22 @@ HubSync::HubSync(HubSyncOptions options, IndicatorsChanged indicatorsChanged,
       indicatorsChanged_(std::move(indicatorsChanged)),
       routesChanged_(std::move(routesChanged)),
       counters_(std::make_unique<Counters>()) {
-  if (!options_.routesFile.empty() && std::filesystem::exists(options_.routesFile)) {
-    auto text = readWholeFile(options_.routesFile, kMaxSnapshotBytes);
-    if (!text.ok()) throw Failure(text.error().message);
-    auto routes = parseRoutes(*text);
-    if (!routes.ok()) {
-      throw Failure(
-          fmt::format("{}: not a valid hub routes file ({}); move it away to start "
-                      "without the last known routes",
-                      options_.routesFile.string(), routes.error().message));
-    }
-    routes_ = std::move(routes).value();
-    counters_->routes = routes_.size();
-  }
-  if (!options_.indicators || !std::filesystem::exists(options_.snapshot)) return;
-  auto text = readWholeFile(options_.snapshot, kMaxSnapshotBytes);
-  if (!text.ok()) throw Failure(text.error().message);
-  auto set = parseSnapshot(*text);
-  if (!set.ok()) {
-    throw Failure(
-        fmt::format("{}: not a valid hub indicator snapshot ({}); move it away to start "
-                    "without the last known hub indicators",
-                    options_.snapshot.string(), set.error().message));
-  }
-  set_ = std::move(set).value();
+  loadSaved(options_.routesFile, "hub routes file", "the last known routes",
+            [this](const std::string& text) -> Result<void> {
+              auto routes = parseRoutes(text);
+              if (!routes.ok()) return routes.error();
+              routes_ = std::move(routes).value();
+              counters_->routes = routes_.size();
+              return {};
+            });
+  if (!options_.indicators) return;
+  loadSaved(options_.snapshot, "hub indicator snapshot", "the last known hub indicators",
+            [this](const std::string& text) -> Result<void> {
+              auto set = parseSnapshot(text);
+              if (!set.ok()) return set.error();
+              set_ = std::move(set).value();
+              return {};
+            });
   (void)dropExpired(nowMicros());
   for (const auto& entry : set_) ++counters_->inForce[*typeSlot(entry.second.type)];
 }

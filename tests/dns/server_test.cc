@@ -172,26 +172,32 @@ class FakeUpstream {
   std::thread thread_;
 };
 
-// A UDP socket connected to ADDRESS:PORT (IPv4 or IPv6): the kernel delivers to it only
-// datagrams from exactly that address and port. -1 if the address is not usable here.
-int connectUdp(const std::string& address, uint16_t port) {
-  sockaddr_storage ss{};
-  socklen_t len = 0;
+// ADDRESS:PORT (IPv4 or IPv6) as a socket address; its length, 0 if ADDRESS is not an address.
+socklen_t socketAddress(const std::string& address, uint16_t port, sockaddr_storage& ss) {
+  ss = {};
   sockaddr_in a{};
   sockaddr_in6 a6{};
   if (::inet_pton(AF_INET, address.c_str(), &a.sin_addr) == 1) {
     a.sin_family = AF_INET;
     a.sin_port = htons(port);
     std::memcpy(&ss, &a, sizeof a);
-    len = sizeof a;
-  } else if (::inet_pton(AF_INET6, address.c_str(), &a6.sin6_addr) == 1) {
+    return sizeof a;
+  }
+  if (::inet_pton(AF_INET6, address.c_str(), &a6.sin6_addr) == 1) {
     a6.sin6_family = AF_INET6;
     a6.sin6_port = htons(port);
     std::memcpy(&ss, &a6, sizeof a6);
-    len = sizeof a6;
-  } else {
-    return -1;
+    return sizeof a6;
   }
+  return 0;
+}
+
+// A UDP socket connected to ADDRESS:PORT (IPv4 or IPv6): the kernel delivers to it only
+// datagrams from exactly that address and port. -1 if the address is not usable here.
+int connectUdp(const std::string& address, uint16_t port) {
+  sockaddr_storage ss{};
+  const socklen_t len = socketAddress(address, port, ss);
+  if (len == 0) return -1;
   const int fd = ::socket(ss.ss_family, SOCK_DGRAM, 0);
   if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
     ::close(fd);
@@ -599,18 +605,8 @@ TEST(Server, ClientsOutsideTheAllowedPrefixesGetNoAnswer) {
 // to lo; ::1 needs IPv6 on lo).
 bool localAddressUsable(const std::string& address) {
   sockaddr_storage ss{};
-  socklen_t len = 0;
-  sockaddr_in a{};
-  sockaddr_in6 a6{};
-  if (::inet_pton(AF_INET, address.c_str(), &a.sin_addr) == 1) {
-    a.sin_family = AF_INET;
-    std::memcpy(&ss, &a, sizeof a);
-    len = sizeof a;
-  } else if (::inet_pton(AF_INET6, address.c_str(), &a6.sin6_addr) == 1) {
-    a6.sin6_family = AF_INET6;
-    std::memcpy(&ss, &a6, sizeof a6);
-    len = sizeof a6;
-  }
+  const socklen_t len = socketAddress(address, 0, ss);
+  if (len == 0) return false;
   const int fd = ::socket(ss.ss_family, SOCK_DGRAM, 0);
   const bool ok = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) == 0;
   if (fd >= 0) ::close(fd);
