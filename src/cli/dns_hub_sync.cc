@@ -459,14 +459,8 @@ void HubSync::publish() {
   for (const auto& entry : set) ++byType[*typeSlot(entry.second.type)];
   for (size_t i = 0; i < byType.size(); ++i) counters_->inForce[i] = byType[i];
   // Saved before it is applied: a crash between the two applies it at the next start.
-  if (auto saved =
-          replaceFile(options_.snapshot, snapshotText(set, hubBaseUrl(options_.target.url)));
-      !saved.ok() && !options_.quiet) {
-    (void)std::fprintf(stderr,
-                       "mamori dns: hub: cannot save the indicators (a restart while the hub is "
-                       "away would start from an older set): %s\n",
-                       saved.error().message.c_str());
-  }
+  saveForRestart(options_.snapshot, snapshotText(set, hubBaseUrl(options_.target.url)),
+                 "the indicators", "from an older set");
   indicatorsChanged_(set);
 }
 
@@ -497,12 +491,19 @@ bool HubSync::syncRoutes() {
 
 void HubSync::saveRoutes() {
   if (options_.routesFile.empty()) return;
-  if (auto saved =
-          replaceFile(options_.routesFile, routesText(routes_, hubBaseUrl(options_.target.url)));
-      !saved.ok() && !options_.quiet) {
+  saveForRestart(options_.routesFile, routesText(routes_, hubBaseUrl(options_.target.url)),
+                 "the routes", "without them");
+}
+
+// A file for the next start; failing to write it changes nothing now, so it is only logged.
+void HubSync::saveForRestart(const std::filesystem::path& path, const std::string& text,
+                             std::string_view what, std::string_view otherwise) const {
+  if (auto saved = replaceFile(path, text); !saved.ok() && !options_.quiet) {
     (void)std::fprintf(stderr,
-                       "mamori dns: hub: cannot save the routes (a restart while the hub is away "
-                       "would start without them): %s\n",
+                       "mamori dns: hub: cannot save %.*s (a restart while the hub is away would "
+                       "start %.*s): %s\n",
+                       static_cast<int>(what.size()), what.data(),
+                       static_cast<int>(otherwise.size()), otherwise.data(),
                        saved.error().message.c_str());
   }
 }

@@ -94,6 +94,8 @@ class HubSync {
   bool syncIndicators(int64_t now);
   bool syncRoutes();
   void saveRoutes();
+  void saveForRestart(const std::filesystem::path& path, const std::string& text,
+                      std::string_view what, std::string_view otherwise) const;
   bool dropExpired(int64_t now);
   void publish();
   void loop();
