@@ -74,16 +74,28 @@ class FakeUpstream {
   using Respond = std::function<void(const Message& query, bool tcp,
                                      const std::function<void(const Bytes&)>& send)>;
   explicit FakeUpstream(Respond respond) : respond_(std::move(respond)) {
-    udp_ = ::socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in a = loopback(0);
-    EXPECT_EQ(::bind(udp_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    port_ = boundPort(udp_);
-    tcp_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    const int one = 1;
-    (void)::setsockopt(tcp_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    a = loopback(port_);
-    EXPECT_EQ(::bind(tcp_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    EXPECT_EQ(::listen(tcp_, 16), 0);
+    // The UDP socket takes an ephemeral port; another process (tests run in parallel) may hold
+    // the same TCP port, so a pair that cannot be bound is tried again on a new port.
+    for (int attempt = 0; attempt < 50 && port_ == 0; ++attempt) {
+      udp_ = ::socket(AF_INET, SOCK_DGRAM, 0);
+      sockaddr_in a = loopback(0);
+      if (::bind(udp_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        ::close(udp_);
+        continue;
+      }
+      tcp_ = ::socket(AF_INET, SOCK_STREAM, 0);
+      const int one = 1;
+      (void)::setsockopt(tcp_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+      a = loopback(boundPort(udp_));
+      if (::bind(tcp_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && ::listen(tcp_, 16) == 0) {
+        port_ = boundPort(udp_);
+      } else {
+        ::close(udp_);
+        ::close(tcp_);
+        udp_ = tcp_ = -1;
+      }
+    }
+    EXPECT_NE(port_, 0) << "no loopback port free for both UDP and TCP";
     thread_ = std::thread([this] { loop(); });
   }
   ~FakeUpstream() {

@@ -260,18 +260,26 @@ class DnsE2E : public ::testing::Test {
     for (int i = 0; i < 40; ++i)
       zone += fmt::format("big IN TXT \"{}-{}\"\n", std::string(200, 'x'), i);
     writeFile(d / "test.example.zone", zone);
-    authPort_ = freeDnsPort();
-    writeFile(d / "nsd.conf",
-              fmt::format("server:\n  ip-address: 127.0.0.1\n  port: {}\n  username: \"\"\n"
-                          "  chroot: \"\"\n  zonesdir: \"{}\"\n  database: \"\"\n"
-                          "  pidfile: \"{}/nsd.pid\"\n  xfrdfile: \"{}/xfrd.state\"\n"
-                          "  zonelistfile: \"{}/zone.list\"\n  logfile: \"{}/nsd.log\"\n"
-                          "  server-count: 1\nremote-control:\n  control-enable: no\n"
-                          "zone:\n  name: test.example\n  zonefile: test.example.zone\n",
-                          authPort_, d.string(), d.string(), d.string(), d.string(), d.string()));
-    nsd_ = new Child({"nsd", "-d", "-c", (d / "nsd.conf").string()}, d / "nsd.out");
-    for (int i = 0; i < 100 && dig(authPort_, "www.test.example").status != "NOERROR"; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    // The port may be taken between the check and NSD's bind (tests run in parallel): try again.
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      authPort_ = freeDnsPort();
+      writeFile(d / "nsd.conf",
+                fmt::format("server:\n  ip-address: 127.0.0.1\n  port: {}\n  username: \"\"\n"
+                            "  chroot: \"\"\n  zonesdir: \"{}\"\n  database: \"\"\n"
+                            "  pidfile: \"{}/nsd.pid\"\n  xfrdfile: \"{}/xfrd.state\"\n"
+                            "  zonelistfile: \"{}/zone.list\"\n  logfile: \"{}/nsd.log\"\n"
+                            "  server-count: 1\nremote-control:\n  control-enable: no\n"
+                            "zone:\n  name: test.example\n  zonefile: test.example.zone\n",
+                            authPort_, d.string(), d.string(), d.string(), d.string(), d.string()));
+      nsd_ = new Child({"nsd", "-d", "-c", (d / "nsd.conf").string()}, d / "nsd.out");
+      for (int i = 0; i < 100 && nsd_->exited() < 0; ++i) {
+        if (dig(authPort_, "www.test.example").status == "NOERROR") return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      // Running but not answering, or the last attempt: SetUp fails with NSD's log.
+      if (nsd_->exited() < 0 || attempt == 4) return;
+      delete nsd_;
+      nsd_ = nullptr;
     }
   }
   static void TearDownTestSuite() {
