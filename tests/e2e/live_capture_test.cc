@@ -58,7 +58,13 @@ TEST(LiveCapture, SelectsFromALiveInterfaceAndKeepsNoPayload) {
                quote((dir / "domestic.txt").string()) + " --state " + quote((dir / "state").string()) +
                " --out " + quote((dir / "out").string()));
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  // The sensor creates its partial output just before it opens the capture: wait for that (a slow
+  // start, e.g. under ASan, must not lose the first datagrams), then give the open a moment.
+  const auto partial = dir / "out/selected.ndjson.partial";
+  for (int i = 0; i < 3000 && !std::filesystem::exists(partial); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
   sendDatagrams(47999, "payload " + canary, 10);
   sendDatagrams(47998, "other " + canary, 5);  // not covered by the order
   const auto result = sensor.get();

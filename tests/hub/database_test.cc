@@ -494,7 +494,8 @@ TEST_P(DatabaseTest, ConcurrentReadModifyWriteLosesNothing) {
 TEST_P(DatabaseTest, PoolIsBoundedAndWaitsWithATimeout) {
   DatabaseOptions options;
   options.poolSize = 2;
-  options.acquireTimeout = std::chrono::milliseconds(100);
+  // Long enough that the giver below (20 ms) is in time even on a loaded machine.
+  options.acquireTimeout = std::chrono::milliseconds(1000);
   auto db = openDatabase(options);
   ASSERT_NE(db, nullptr);
   auto first = db->acquire();
@@ -502,7 +503,7 @@ TEST_P(DatabaseTest, PoolIsBoundedAndWaitsWithATimeout) {
   ASSERT_TRUE(first.ok() && second.ok());
   auto third = db->acquire();
   ASSERT_FALSE(third.ok());
-  EXPECT_THAT(third.error().message, HasSubstr("no free database connection within 100 ms"));
+  EXPECT_THAT(third.error().message, HasSubstr("no free database connection within 1000 ms"));
   // A lease given back in time is handed to the waiter.
   std::thread giver([lease = std::move(first).value()]() mutable {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -688,7 +689,14 @@ TEST_P(DatabaseTest, ReplacesAConnectionTheServerDropped) {
     ASSERT_TRUE(pid.ok());
     ASSERT_TRUE(
         killer->query("SELECT pg_terminate_backend(CAST(? AS INTEGER))", (*pid)[0].int64(0)).ok());
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    // The backend ends asynchronously: wait (bounded) until the server no longer lists it.
+    for (int i = 0; i < 1000; ++i) {
+      auto alive = killer->query("SELECT count(*) FROM pg_stat_activity WHERE pid = CAST(? AS INTEGER)",
+                                 (*pid)[0].int64(0));
+      ASSERT_TRUE(alive.ok());
+      if ((*alive)[0].int64(0) == 0) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     auto lost = victim->query("SELECT 1");
     ASSERT_FALSE(lost.ok());
     EXPECT_EQ(victim->lastErrorKind(), DbErrorKind::kConnection);
