@@ -274,12 +274,17 @@ class HubForwarder {
         spool_(std::move(spool)),
         quiet_(quiet),
         thread_([this] { loop(); }) {}
+  // Sends what is queued, giving a hub that does not answer kFinalSendWait before abandoning it.
   ~HubForwarder() {
     {
-      const std::lock_guard<std::mutex> lock(mutex_);
+      std::unique_lock<std::mutex> lock(mutex_);
       stop_ = true;
+      wake_.notify_all();
+      if (!wake_.wait_for(lock, kFinalSendWait, [this] { return finished_; })) {
+        lock.unlock();
+        cancel_.cancel();
+      }
     }
-    wake_.notify_all();
     thread_.join();
   }
   HubForwarder(const HubForwarder&) = delete;
@@ -298,6 +303,7 @@ class HubForwarder {
  private:
   static constexpr size_t kBatch = 1000;
   static constexpr size_t kMaxQueued = 100000;
+  static constexpr std::chrono::seconds kFinalSendWait{10};
 
   void loop() {
     std::unique_lock<std::mutex> lock(mutex_);
@@ -308,41 +314,51 @@ class HubForwarder {
       if (!queue_.empty()) {
         std::vector<std::string> batch(queue_.begin(), queue_.end());
         lock.unlock();
-        const bool ok = send(batch);
+        const bool ok = send(batch, last);
         lock.lock();
         if (ok)
           queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(
                                                             std::min(batch.size(), queue_.size())));
       }
-      if (last) return;
+      if (last) {
+        finished_ = true;
+        wake_.notify_all();
+        return;
+      }
     }
   }
 
-  bool send(const std::vector<std::string>& batch) {
+  // `last`: the stop's final try, after which the batch is gone (from the hub's view).
+  bool send(const std::vector<std::string>& batch, bool last) {
     {
       std::ofstream out(spool_, std::ios::binary | std::ios::trunc);
       for (const auto& line : batch) out << line << '\n';
       if (!out) {
-        report(spool_.string() + ": cannot write");
+        report(spool_.string() + ": cannot write", batch.size(), last);
         return false;
       }
     }
     try {
       HubSendOptions options;
       options.attempts = 2;
+      options.cancel = &cancel_;
       (void)sendToHub(target_, spool_, options);
       if (failing_ && !quiet_) (void)std::fprintf(stderr, "mamori dns: hub: sending again\n");
       failing_ = false;
       return true;
     } catch (const std::exception& e) {
-      report(e.what());
+      report(e.what(), batch.size(), last);
       return false;
     }
   }
 
-  void report(const std::string& problem) {
-    if (!failing_ && !quiet_)
+  void report(const std::string& problem, size_t records, bool last) {
+    if (last && !quiet_) {
+      (void)std::fprintf(stderr, "mamori dns: %s: %zu sightings not sent to the hub at the stop\n",
+                         problem.c_str(), records);
+    } else if (!failing_ && !quiet_) {
       (void)std::fprintf(stderr, "mamori dns: %s (records stay queued)\n", problem.c_str());
+    }
     failing_ = true;
   }
 
@@ -354,7 +370,9 @@ class HubForwarder {
   std::deque<std::string> queue_;
   uint64_t dropped_ = 0;
   bool stop_ = false;
+  bool finished_ = false;  // the loop sent its last batch (or gave up) and returned
   bool failing_ = false;
+  HubCancel cancel_;
   std::thread thread_;
 };
 

@@ -24,10 +24,6 @@ using Json = nlohmann::json;
 constexpr const char* kSnapshotFormat = "mamori-dns-hub-indicators/1";
 constexpr size_t kMaxSnapshotBytes = size_t{1} << 30;
 constexpr const char* kRoutesFormat = "mamori-dns-hub-routes/1";
-// One attempt per round (the next round is the retry), and a hub that stops answering is given
-// up after 30 s rather than the 2 minutes a bulk upload allows: a stop waits for the request in
-// flight.
-const HubSendOptions kSyncRequest{.attempts = 1, .ioTimeout = std::chrono::seconds(30)};
 constexpr size_t kPageLimit = 10000;  // the most the hub gives per page
 // A full listing this often: the incremental feed tells what changed, not what the token may no
 // longer read (a recipient list or a clearance changed); a full listing replaces the set.
@@ -307,6 +303,7 @@ HubSync::~HubSync() {
     stop_ = true;
   }
   wake_.notify_all();
+  cancel_.cancel();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -350,15 +347,19 @@ bool HubSync::syncNow() {
     changed = dropExpired(now) || changed;
     if (changed) publish();
   }
-  try {
-    if (syncRoutes()) {
-      routesChanged_(std::make_shared<const dns::ClientRouteTable>(routes_));
+  // In the first round the first answer waits: a hub that failed once is not asked again.
+  if (!firstRound_ || problem.empty()) {
+    try {
+      if (syncRoutes()) {
+        routesChanged_(std::make_shared<const dns::ClientRouteTable>(routes_));
+      }
+      ++counters_->syncs[1][0];
+    } catch (const std::exception& e) {
+      ++counters_->syncs[1][1];
+      if (problem.empty()) problem = std::string("routes: ") + e.what();
     }
-    ++counters_->syncs[1][0];
-  } catch (const std::exception& e) {
-    ++counters_->syncs[1][1];
-    if (problem.empty()) problem = std::string("routes: ") + e.what();
   }
+  firstRound_ = false;
   report(problem.empty(), problem);
   return problem.empty();
 }
@@ -376,7 +377,7 @@ bool HubSync::syncIndicators(int64_t now) {
         hubRequest(options_.target, "GET",
                    fmt::format("/indicators?after={}&limit={}&type=domain&type=ipv4&type=ipv6",
                                after, kPageLimit),
-                   {}, kSyncRequest);
+                   {}, requestOptions());
     const Json j = Json::parse(body, nullptr, false);
     if (!j.is_object() || !j.contains("items") || !j["items"].is_array() ||
         !j.contains("next_after") || !j["next_after"].is_number_unsigned() || !j.contains("more") ||
@@ -465,7 +466,7 @@ void HubSync::publish() {
 }
 
 bool HubSync::syncRoutes() {
-  const std::string body = hubRequest(options_.target, "GET", "/routes", {}, kSyncRequest);
+  const std::string body = hubRequest(options_.target, "GET", "/routes", {}, requestOptions());
   const Json j = Json::parse(body, nullptr, false);
   if (!j.is_object() || !j.contains("items") || !j["items"].is_array()) {
     throw Failure("unexpected answer: " + printable(body));

@@ -70,7 +70,7 @@ class HubSync {
   // With indicators, loads the snapshot if there is one, and the routes file if there is one: a
   // file that is not valid is a Failure naming it (never silently an empty set). Starts no thread.
   HubSync(HubSyncOptions options, IndicatorsChanged indicatorsChanged, RoutesChanged routesChanged);
-  ~HubSync();  // stops the thread (a request in flight finishes first)
+  ~HubSync();  // stops the thread, abandoning a request in flight
   HubSync(const HubSync&) = delete;
   HubSync& operator=(const HubSync&) = delete;
 
@@ -115,7 +115,20 @@ class HubSync {
   std::chrono::steady_clock::time_point lastFullListing_;
   std::vector<dns::ClientRoute> routes_;  // each prefix its own key; sorted by key, unique
   bool failing_ = false;
+  bool firstRound_ = true;  // no syncNow() has ended yet
 
+  // One attempt per round (the next round is the retry), and a hub that stops answering is given
+  // up after 30 s rather than the 2 minutes a bulk upload allows; in the first round, which the
+  // first answer waits for, after 3 s to connect and 5 s per read.
+  HubSendOptions requestOptions() const {
+    using std::chrono::seconds;
+    return {.attempts = 1,
+            .ioTimeout = firstRound_ ? seconds(5) : seconds(30),
+            .connectTimeout = firstRound_ ? seconds(3) : seconds(10),
+            .cancel = &cancel_};
+  }
+
+  mutable HubCancel cancel_;  // a stop abandons the request in flight
   std::mutex stopMutex_;
   std::condition_variable wake_;
   bool stop_ = false;  // guarded by stopMutex_

@@ -25,7 +25,6 @@ namespace {
 using Json = nlohmann::json;
 
 constexpr std::string_view kApiPath = "/api/v1";
-constexpr time_t kConnectTimeoutSeconds = 10;
 constexpr int kMaxRetryAfterSeconds = 30;
 constexpr size_t kMaxQuotedBody = 200;
 constexpr size_t kMaxSensorName = 128;  // as the hub accepts (docs/oversight.md)
@@ -143,33 +142,48 @@ std::string hubErrorText(const httplib::Response& res) {
                      e.value("message", "(no message)"));
 }
 
-// A client for the hub at `url`, with the connect timeout every request uses and the caller's
-// read/write timeout.
-std::unique_ptr<httplib::Client> hubClient(const ParsedUrl& url, std::chrono::seconds ioTimeout) {
+// A client for the hub at `url`, with the caller's connect and read/write timeouts.
+std::unique_ptr<httplib::Client> hubClient(const ParsedUrl& url, const HubSendOptions& options) {
   auto client = std::make_unique<httplib::Client>(url.schemeHostPort);
   if (!client->is_valid()) throw Failure(fmt::format("hub {}: not a usable URL", url.display));
-  client->set_connection_timeout(kConnectTimeoutSeconds);
-  client->set_read_timeout(ioTimeout);
-  client->set_write_timeout(ioTimeout);
+  client->set_connection_timeout(options.connectTimeout);
+  client->set_read_timeout(options.ioTimeout);
+  client->set_write_timeout(options.ioTimeout);
   client->set_keep_alive(true);
   return client;
 }
 
-// Sends a request (`exchange`), trying again after connection failures and transient statuses
-// (429/502/503/504) with a doubling backoff (a short Retry-After replaces it). Returns the first
-// 2xx answer. Any other outcome calls `fail` with the problem in words (`describe` words an
-// answer), which must throw.
+// Sends a request (`exchange`, on `client`), trying again after connection failures and
+// transient statuses (429/502/503/504) with a doubling backoff (a short Retry-After replaces it).
+// Returns the first 2xx answer. Any other outcome, and options.cancel being cancelled, calls
+// `fail` with the problem in words (`describe` words an answer), which must throw.
 httplib::Response exchangeRetrying(
-    const std::function<httplib::Result()>& exchange, const HubSendOptions& options,
+    httplib::Client& client, const std::function<httplib::Result()>& exchange,
+    const HubSendOptions& options,
     const std::function<std::string(const httplib::Response&)>& describe,
     const std::function<void(const std::string&)>& fail) {
+  HubCancel* const cancel = options.cancel;
   const int attempts = std::max(options.attempts, 1);
   auto delay = options.backoff;
   std::string lastProblem;
   for (int attempt = 1; attempt <= attempts; ++attempt) {
-    if (attempt > 1) std::this_thread::sleep_for(delay);
+    if (attempt > 1) {
+      if (cancel != nullptr ? cancel->sleepFor(delay) : (std::this_thread::sleep_for(delay), false))
+        fail("request abandoned: stopping");
+    }
     delay *= 2;
+    if (cancel != nullptr) {
+      cancel->watch(&client);
+      if (cancel->cancelled()) {
+        cancel->watch(nullptr);
+        fail("request abandoned: stopping");
+      }
+    }
     auto res = exchange();
+    if (cancel != nullptr) {
+      cancel->watch(nullptr);
+      if (cancel->cancelled()) fail("request abandoned: stopping");
+    }
     if (!res) {
       bool final = false;
       lastProblem = connectionProblem(res.error(), final);
@@ -181,7 +195,7 @@ httplib::Response exchangeRetrying(
     if (!transientStatus(res->status)) fail(lastProblem);
     if (const int s = retryAfterSeconds(*res); s >= 0) delay = std::chrono::seconds(s);
   }
-  fail(fmt::format("{} (after {} attempts)", lastProblem, attempts));
+  fail(attempts > 1 ? fmt::format("{} (after {} attempts)", lastProblem, attempts) : lastProblem);
   throw Failure(lastProblem);  // `fail` throws; this only tells the compiler
 }
 
@@ -191,8 +205,9 @@ httplib::Response postRetrying(httplib::Client& client, const std::string& path,
                                const char* contentType, const HubSendOptions& options,
                                const std::function<std::string(const httplib::Response&)>& describe,
                                const std::function<void(const std::string&)>& fail) {
-  return exchangeRetrying([&] { return client.Post(path, headers, body, contentType); }, options,
-                          describe, fail);
+  return exchangeRetrying(
+      client, [&] { return client.Post(path, headers, body, contentType); }, options, describe,
+      fail);
 }
 
 class Sender {
@@ -203,7 +218,7 @@ class Sender {
         options_(options),
         headers_{{"Authorization", "Bearer " + target.token}, {"Accept", "application/json"}} {
     checkToken(target.token);
-    client_ = hubClient(url_, options.ioTimeout);
+    client_ = hubClient(url_, options);
   }
 
   HubSendResult run() {
@@ -341,7 +356,7 @@ SensorReportResult sendSensorReport(const HubTarget& target, const std::string& 
                                     const HubSendOptions& options) {
   const ParsedUrl url = parseHubUrl(target.url);
   checkToken(target.token);
-  auto client = hubClient(url, options.ioTimeout);
+  auto client = hubClient(url, options);
   const httplib::Headers headers{{"Authorization", "Bearer " + target.token},
                                  {"Accept", "application/json"}};
   auto fail = [&url](const std::string& problem) {
@@ -365,7 +380,7 @@ std::string hubRequest(const HubTarget& target, std::string_view method, const s
                        const std::string& body, const HubSendOptions& options) {
   const ParsedUrl url = parseHubUrl(target.url);
   checkToken(target.token);
-  auto client = hubClient(url, options.ioTimeout);
+  auto client = hubClient(url, options);
   const httplib::Headers headers{{"Authorization", "Bearer " + target.token},
                                  {"Accept", "application/json"}};
   const std::string full = url.prefix + std::string(kApiPath) + path;
@@ -387,7 +402,30 @@ std::string hubRequest(const HubTarget& target, std::string_view method, const s
     if (method == "DELETE") return client->Delete(full, headers, body, "application/json");
     return client->Post(full, headers, body, "application/json");
   };
-  return exchangeRetrying(exchange, options, describe, fail).body;
+  return exchangeRetrying(*client, exchange, options, describe, fail).body;
+}
+
+void HubCancel::cancel() {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  cancelled_ = true;
+  // Shuts the connection down under the request in flight, which then fails at once.
+  if (client_ != nullptr) client_->stop();
+  woken_.notify_all();
+}
+
+bool HubCancel::cancelled() const {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  return cancelled_;
+}
+
+void HubCancel::watch(httplib::Client* client) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  client_ = client;
+}
+
+bool HubCancel::sleepFor(std::chrono::milliseconds delay) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  return woken_.wait_for(lock, delay, [this] { return cancelled_; });
 }
 
 std::string defaultSensorName() {

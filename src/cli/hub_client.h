@@ -9,9 +9,11 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -21,6 +23,9 @@
 
 namespace CLI {  // NOLINT(readability-identifier-naming): CLI11's namespace
 class App;
+}
+namespace httplib {  // NOLINT(readability-identifier-naming): cpp-httplib's namespace
+class Client;
 }
 
 namespace mamori::cli {
@@ -32,6 +37,27 @@ struct HubTarget {
   std::string token;
 };
 
+// Lets another thread abandon hub requests, for a stop that must not wait for a hub that stopped
+// answering: after cancel(), the request in flight fails at once (its connection is shut down),
+// a backoff wait ends, and every later attempt fails without connecting. Requests opt in through
+// HubSendOptions::cancel. Thread-safe.
+class HubCancel {
+ public:
+  void cancel();
+  bool cancelled() const;
+
+  // For the hub client's own use: the connection a request is using (null when it ends), and a
+  // backoff wait that cancel() cuts short (true if cancelled).
+  void watch(httplib::Client* client);
+  bool sleepFor(std::chrono::milliseconds delay);
+
+ private:
+  mutable std::mutex mutex_;
+  std::condition_variable woken_;
+  bool cancelled_ = false;
+  httplib::Client* client_ = nullptr;  // guarded by mutex_
+};
+
 struct HubSendOptions {
   std::size_t maxLines = 1000;                  // records per request
   std::size_t maxBytes = std::size_t{4} << 20;  // body bytes per request (a longer line goes alone)
@@ -39,6 +65,8 @@ struct HubSendOptions {
   std::chrono::milliseconds backoff{500};       // before the 2nd attempt; doubles after that
   // Per read or write on the connection: a hub that stops answering is given up after this.
   std::chrono::seconds ioTimeout{120};
+  std::chrono::seconds connectTimeout{10};
+  HubCancel* cancel = nullptr;  // not owned; null: the request runs to its timeouts
 };
 
 struct HubSendResult {

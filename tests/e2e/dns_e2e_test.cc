@@ -810,6 +810,51 @@ TEST_F(DnsE2E, HitsRouteToTheOrganisationRegisteringTheClientsPrefix) {
 // down still blocks what the hub last said; a damaged snapshot stops the start, naming the file.
 // The indicators and the registered prefixes are kept in the state directory: a resolver
 // restarted while the hub is away blocks and routes as it did.
+// A hub that takes connections and never answers: a listening socket nobody accepts from (the
+// kernel completes the handshakes, the requests sit unread). The resolver must start answering
+// within seconds, not after the 30 s per request that later rounds allow, and a stop must abandon
+// the sync request in flight and give the queued sighting a bounded last try (10 s).
+TEST_F(DnsE2E, AHubThatDoesNotAnswerDelaysNeitherTheStartNorTheStop) {
+  const int silent = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(silent, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(::bind(silent, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(silent, 64), 0);
+  ASSERT_EQ(::getsockname(silent, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  const std::string hubUrl = fmt::format("http://127.0.0.1:{}", ntohs(a.sin_port));
+
+  port_ = freeDnsPort();
+  auto args = dnsArgs(port_);
+  for (const char* extra : {"--hub", hubUrl.c_str(), "--token", "mamori_t_silent",
+                            "--hub-indicators", "--hub-refresh", "1"}) {
+    args.emplace_back(extra);
+  }
+  const auto started = std::chrono::steady_clock::now();
+  dns_ = std::make_unique<Child>(args, work_ / "dns.log");
+  std::string status;
+  while (status != "NOERROR" && dns_->exited() < 0 &&
+         std::chrono::steady_clock::now() - started < std::chrono::seconds(60)) {
+    status = dig(port_, "www.test.example").status;
+    if (status != "NOERROR") std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(status, "NOERROR") << dns_->log();
+  // The first round gives up after 5 s (one read timeout) instead of 30 s per request.
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(20)) << dns_->log();
+
+  EXPECT_EQ(dig(port_, "blocked.test.example A").status, "NXDOMAIN");  // a sighting for the hub
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // a later round, now waiting on the hub
+  const auto stopping = std::chrono::steady_clock::now();
+  dns_->signal(SIGTERM);
+  EXPECT_EQ(dns_->waitExit(60), 0) << dns_->log();
+  // 10 s for the sighting's last try, then both requests are abandoned (not 2 x 120 s and 30 s).
+  EXPECT_LT(std::chrono::steady_clock::now() - stopping, std::chrono::seconds(25)) << dns_->log();
+  EXPECT_NE(dns_->log().find("request abandoned: stopping"), std::string::npos) << dns_->log();
+  ::close(silent);
+}
+
 TEST_F(DnsE2E, RestartWithTheHubDownStillBlocksTheLastKnownIndicators) {
   startHub("127.0.0.0/8");
   ASSERT_EQ(publish({{{"type", "domain"}, {"value", "hub-blocked.test.example"}}}).size(), 1u);

@@ -691,8 +691,9 @@ TEST_P(DatabaseTest, ReplacesAConnectionTheServerDropped) {
         killer->query("SELECT pg_terminate_backend(CAST(? AS INTEGER))", (*pid)[0].int64(0)).ok());
     // The backend ends asynchronously: wait (bounded) until the server no longer lists it.
     for (int i = 0; i < 1000; ++i) {
-      auto alive = killer->query("SELECT count(*) FROM pg_stat_activity WHERE pid = CAST(? AS INTEGER)",
-                                 (*pid)[0].int64(0));
+      auto alive =
+          killer->query("SELECT count(*) FROM pg_stat_activity WHERE pid = CAST(? AS INTEGER)",
+                        (*pid)[0].int64(0));
       ASSERT_TRUE(alive.ok());
       if ((*alive)[0].int64(0) == 0) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
