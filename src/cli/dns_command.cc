@@ -53,6 +53,7 @@ struct DnsOptions {
   std::string pseudonymKey;
   std::string metrics;
   size_t threads = 0;
+  unsigned udpHold = 100;
   std::string cacheSize = "64M";
   uint16_t udpSize = 1232;
   unsigned upstreamTimeoutMs = 1000;
@@ -391,6 +392,7 @@ int runDns(const CLI::App& cmd, const DnsOptions& o) {
   options.upstreams = endpoints(o.upstreams, "--upstream");
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   options.threads = o.threads > 0 ? o.threads : cores;
+  options.udpHold = std::chrono::microseconds(o.udpHold);
   options.cache.maxBytes = parseSize(o.cacheSize);
   options.response.udpPayloadSize = o.udpSize;
   options.upstreamTimeout = std::chrono::milliseconds(o.upstreamTimeoutMs);
@@ -674,6 +676,10 @@ void addDnsCommand(CLI::App& app) {
                   "Pseudonymization key file (default STATE/pseudonym.key; created on first use)");
   cmd->add_option("--metrics", o.metrics, "Serve Prometheus metrics at http://ADDR:PORT/metrics");
   cmd->add_option("--threads", o.threads, "Worker threads (default: one per core)");
+  cmd->add_option("--udp-hold", o.udpHold,
+                  "Microseconds a worker waits for more datagrams after answering a batch")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 1000u));
   cmd->add_option("--cache-size", o.cacheSize, "Cache memory bound: BYTES, or with K, M or G")
       ->capture_default_str();
   cmd->add_option("--udp-size", o.udpSize,

@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -216,6 +218,8 @@ void Worker::wake() {
 }
 
 void Worker::run() {
+  // The hold is tens of microseconds: the default timer slack (50 us) would double it.
+  if (server_.options.udpHold.count() > 0) (void)::prctl(PR_SET_TIMERSLACK, 1000UL);
   std::array<epoll_event, kMaxEvents> events{};
   now_ = steadyMicros();
   wallNow_ = nowMicros();
@@ -354,7 +358,16 @@ void Worker::onUdpReadable(const UdpListener& listener) {
         in[i].msg_hdr.msg_controllen = s.control.size();
       }
     }
-    const int n = ::recvmmsg(listener.fd, in.data(), kUdpBatch, MSG_DONTWAIT, nullptr);
+    int n = ::recvmmsg(listener.fd, in.data(), kUdpBatch, MSG_DONTWAIT, nullptr);
+    if (n <= 0 && round > 0 && server_.options.udpHold.count() > 0) {
+      // Answered a batch and the socket is dry: hold, then read what came meanwhile as one batch.
+      const auto us = server_.options.udpHold.count();
+      const timespec hold{static_cast<time_t>(us / 1000000), static_cast<long>(us % 1000000) * 1000};
+      (void)::nanosleep(&hold, nullptr);
+      n = ::recvmmsg(listener.fd, in.data(), kUdpBatch, MSG_DONTWAIT, nullptr);
+      now_ = steadyMicros();
+      wallNow_ = nowMicros();
+    }
     if (n <= 0) return;
     size_t replyCount = 0;
     for (size_t i = 0; i < static_cast<size_t>(n); ++i) {

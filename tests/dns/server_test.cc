@@ -18,6 +18,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -678,8 +679,6 @@ int sendQuery(const Endpoint& server, const Bytes& q) {
   return fd;
 }
 
-// Opens the gate a held upstream waits on when the test leaves its scope, so that a failed
-// assertion does not leave the upstream's thread waiting forever (declare it after the upstream).
 ServerOptions coalescingOptions(std::vector<Endpoint> upstreams) {
   ServerOptions o = optionsFor(std::move(upstreams));
   o.threads = 1;  // coalescing is per worker: every client must reach the same one
@@ -933,6 +932,50 @@ TEST(Server, MonitoredAnswerAddressResolvesAndIsRecorded) {
     EXPECT_EQ(e.match.trigger, TriggerKind::kResponseIp);
     EXPECT_EQ(e.qname.toText(), "watched.example.");
   }
+}
+
+// With a hold, a worker that answered a batch waits and reads again before it sleeps. Bursts from
+// many clients, 2 ms apart (the hold, 20 ms, spans several), answered locally and through the
+// upstream, must all be answered, each to its own socket with its own id.
+TEST(Server, HoldingForMoreDatagramsAnswersEveryQueryOfABurst) {
+  FakeUpstream up([](const Message& q, bool, const auto& send) { send(answer(q)); });
+  ServerOptions o = optionsFor({up.endpoint()});
+  o.threads = 1;
+  o.udpHold = std::chrono::microseconds(20000);
+  auto server = startServer(o, listPolicy("blocked.example\n"));
+  ASSERT_NE(server, nullptr);
+  constexpr int kSockets = 8;
+  constexpr int kPerSocket = 25;
+  std::vector<int> fds;
+  for (int s = 0; s < kSockets; ++s) fds.push_back(connectUdp("127.0.0.1", udpOf(*server).port));
+  for (int i = 0; i < kPerSocket; ++i) {
+    for (int s = 0; s < kSockets; ++s) {
+      // Even ids blocked (answered at once), odd ones allowed (10 names: upstream, then cache).
+      const uint16_t id = static_cast<uint16_t>(s * 100 + i);
+      const std::string name = i % 2 == 0 ? "x" + std::to_string(i) + ".blocked.example"
+                                          : "ok" + std::to_string(i % 10) + ".example";
+      const Bytes q = testutil::query(name, kTypeA, id);
+      ASSERT_EQ(::send(fds[s], q.data(), q.size(), 0), static_cast<ssize_t>(q.size()));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  Bytes storage;
+  for (int s = 0; s < kSockets; ++s) {
+    std::set<uint16_t> ids;
+    for (int i = 0; i < kPerSocket; ++i) {
+      const auto r = receive(fds[s], storage);
+      ASSERT_TRUE(r.has_value()) << "socket " << s << ": " << i << " answers";
+      const int n = r->header.id - s * 100;
+      ASSERT_TRUE(n >= 0 && n < kPerSocket) << r->header.id;
+      EXPECT_EQ(r->rcode(), n % 2 == 0 ? kRcodeNxDomain : kRcodeNoError) << r->header.id;
+      ids.insert(r->header.id);
+    }
+    EXPECT_EQ(ids.size(), static_cast<size_t>(kPerSocket));
+    ::close(fds[s]);
+  }
+  server->stop();  // the hit counter is the collector's
+  EXPECT_EQ(server->counters().policyHits,
+            static_cast<uint64_t>(kSockets * ((kPerSocket + 1) / 2)));
 }
 
 TEST(HitLog, WritesRecordsWithThePseudonymAndTheRoute) {
