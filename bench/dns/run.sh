@@ -5,7 +5,8 @@
 #   bench/dns/run.sh [--small] [--threads N] [--duration SECONDS] [--rounds N] [--mamori PATH]
 #                     [--client-threads N] [--outstanding N]   (dnsperf -T and -q; 1 and 200)
 #
-# mamori runs twice: as is, and with --hits (a pseudonymized record per blocked query).
+# mamori runs twice with its defaults (--udp-hold 100 among them): as is, and with --hits (a
+# pseudonymized record per blocked query).
 # Query mix: 90% names that resolve (1,000 names in the NSD zone, cached after a warm-up run) and
 # 10% names from the blocklist (1,000,000 domains; --small: 100,000 and shorter runs, < 3 min).
 # Each list entry blocks the domain and its subdomains in all three servers:
@@ -49,7 +50,7 @@ while [ $# -gt 0 ]; do
     --mamori) mamori="$2"; shift ;;
     --client-threads) client_threads="$2"; shift ;;
     --outstanding) outstanding="$2"; shift ;;
-    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
   shift
