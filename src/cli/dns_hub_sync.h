@@ -120,7 +120,7 @@ class HubSync {
   // One attempt per round (the next round is the retry), and a hub that stops answering is given
   // up after 30 s rather than the 2 minutes a bulk upload allows; in the first round, which the
   // first answer waits for, after 3 s to connect and 5 s per read.
-  HubSendOptions requestOptions() const {
+  HubSendOptions requestOptions() {
     using std::chrono::seconds;
     return {.attempts = 1,
             .ioTimeout = firstRound_ ? seconds(5) : seconds(30),
@@ -128,7 +128,7 @@ class HubSync {
             .cancel = &cancel_};
   }
 
-  mutable HubCancel cancel_;  // a stop abandons the request in flight
+  HubCancel cancel_;  // a stop abandons the request in flight
   std::mutex stopMutex_;
   std::condition_variable wake_;
   bool stop_ = false;  // guarded by stopMutex_

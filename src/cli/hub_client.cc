@@ -153,6 +153,25 @@ std::unique_ptr<httplib::Client> hubClient(const ParsedUrl& url, const HubSendOp
   return client;
 }
 
+constexpr const char* kAbandoned = "request abandoned: stopping";
+
+// Makes `client` the one `cancel` (if any) shuts down, for one exchange.
+class CancelWatch {
+ public:
+  CancelWatch(HubCancel* cancel, httplib::Client& client) : cancel_(cancel) {
+    if (cancel_ != nullptr) cancel_->watch(&client);
+  }
+  ~CancelWatch() {
+    if (cancel_ != nullptr) cancel_->watch(nullptr);
+  }
+  CancelWatch(const CancelWatch&) = delete;
+  CancelWatch& operator=(const CancelWatch&) = delete;
+  bool cancelled() const { return cancel_ != nullptr && cancel_->cancelled(); }
+
+ private:
+  HubCancel* cancel_;
+};
+
 // Sends a request (`exchange`, on `client`), trying again after connection failures and
 // transient statuses (429/502/503/504) with a doubling backoff (a short Retry-After replaces it).
 // Returns the first 2xx answer. Any other outcome, and options.cancel being cancelled, calls
@@ -168,22 +187,17 @@ httplib::Response exchangeRetrying(
   std::string lastProblem;
   for (int attempt = 1; attempt <= attempts; ++attempt) {
     if (attempt > 1) {
-      if (cancel != nullptr ? cancel->sleepFor(delay) : (std::this_thread::sleep_for(delay), false))
-        fail("request abandoned: stopping");
-    }
-    delay *= 2;
-    if (cancel != nullptr) {
-      cancel->watch(&client);
-      if (cancel->cancelled()) {
-        cancel->watch(nullptr);
-        fail("request abandoned: stopping");
+      if (cancel != nullptr) {
+        (void)cancel->sleepFor(delay);
+      } else {
+        std::this_thread::sleep_for(delay);
       }
     }
+    delay *= 2;
+    const CancelWatch watch(cancel, client);
+    if (watch.cancelled()) fail(kAbandoned);
     auto res = exchange();
-    if (cancel != nullptr) {
-      cancel->watch(nullptr);
-      if (cancel->cancelled()) fail("request abandoned: stopping");
-    }
+    if (!res && watch.cancelled()) fail(kAbandoned);  // not "connection lost": a stop cut it
     if (!res) {
       bool final = false;
       lastProblem = connectionProblem(res.error(), final);
