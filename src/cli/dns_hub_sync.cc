@@ -112,12 +112,17 @@ ItemChange readItem(const Json& item, int64_t now) {
   return change;
 }
 
-std::string snapshotText(const HubIndicatorSet& set, const std::string& hub) {
-  JsonWriter w;
+// Opens the object of a file saved for the next start: its format, the hub and when.
+void beginSavedFile(JsonWriter& w, const char* format, const std::string& hub) {
   w.beginObject();
-  w.field("format", kSnapshotFormat);
+  w.field("format", format);
   w.field("hub", hub);
   w.field("saved_at", formatRfc3339(nowMicros()));
+}
+
+std::string snapshotText(const HubIndicatorSet& set, const std::string& hub) {
+  JsonWriter w;
+  beginSavedFile(w, kSnapshotFormat, hub);
   w.key("indicators").beginArray();
   for (const auto& [id, e] : set) {
     w.beginObject();
@@ -186,10 +191,7 @@ std::vector<dns::ClientRoute> routesFrom(const std::vector<std::string>& prefixe
 
 std::string routesText(const std::vector<dns::ClientRoute>& routes, const std::string& hub) {
   JsonWriter w;
-  w.beginObject();
-  w.field("format", kRoutesFormat);
-  w.field("hub", hub);
-  w.field("saved_at", formatRfc3339(nowMicros()));
+  beginSavedFile(w, kRoutesFormat, hub);
   w.key("prefixes").beginArray();
   for (const auto& r : routes) w.value(r.key);
   w.endArray();
