@@ -334,9 +334,7 @@ class DnsE2E : public ::testing::Test {
   // agency_.
   void startHub(const std::string& agencyPrefix = "") {
     const std::string db = "sqlite:" + (work_ / "hub.db").string();
-    auto admin = [&](const std::string& args) {
-      return run(kMamori + " admin --db " + quote(db) + " " + args);
-    };
+    auto admin = [&db](const std::string& args) { return hubAdmin(db, args); };
     ASSERT_EQ(admin("org add --name centre --type centre").exitCode, 0);
     const auto op = admin("org add --name agency --type government-body --domain agency.example" +
                           (agencyPrefix.empty() ? "" : " --prefix " + agencyPrefix));
@@ -349,11 +347,6 @@ class DnsE2E : public ::testing::Test {
     token_ = trim(token.output);
     hub_ = std::make_unique<HubProcess>(db, work_);
     ASSERT_TRUE(hub_->running()) << hub_->log();
-  }
-
-  static std::string trim(std::string s) {
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-    return s;
   }
 
   // `mamori dns` with --hub and the token (through the environment, as an operator would).
@@ -662,37 +655,15 @@ TEST_F(DnsE2E, HitsAreRecordedWithThePseudonymNeverTheClientAddress) {
 // Hits sent to a real hub: accepted as events, routed to the organisation the client's prefix is
 // configured for, never carrying the client's address.
 TEST_F(DnsE2E, HitsReachTheHubRoutedToTheClientsOrganisation) {
-  const std::string db = "sqlite:" + (work_ / "hub.db").string();
-  auto admin = [&](const std::string& args) {
-    return run(kMamori + " admin --db " + quote(db) + " " + args);
-  };
-  auto trim = [](std::string s) {
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-    return s;
-  };
-  ASSERT_EQ(admin("org add --name centre --type centre").exitCode, 0);
-  const auto op = admin("org add --name agency --type government-body --domain agency.example");
-  ASSERT_EQ(op.exitCode, 0) << op.output;
-  const std::string agency = trim(op.output);
-  ASSERT_EQ(admin("user add --name resolver --org centre --role analyst --clearance 2").exitCode,
-            0);
-  const auto token = admin("token create --user resolver");
-  ASSERT_EQ(token.exitCode, 0) << token.output;
-  HubProcess hub(db, work_);
-  ASSERT_TRUE(hub.running()) << hub.log();
-
-  ::setenv("MAMORI_HUB_TOKEN", trim(token.output).c_str(), 1);
-  startDns({"--hub", hub.url(), "--client-route", "127.0.0.0/8=agency.example", "--sensor-name",
-            "resolver-e2e"});
-  ::unsetenv("MAMORI_HUB_TOKEN");
+  startHub();
+  startDnsWithHub(
+      {"--client-route", "127.0.0.0/8=agency.example", "--sensor-name", "resolver-e2e"});
   EXPECT_EQ(dig(port_, "blocked.test.example A").status, "NXDOMAIN");
   EXPECT_EQ(dig(port_, "x.listed.test.example A").status, "NXDOMAIN");
   // Stopping sends what is queued.
   EXPECT_EQ(dns_->stop(), 0) << dns_->log();
 
-  httplib::Client client("127.0.0.1", hub.port());
-  const auto res = client.Get("/api/v1/events", httplib::Params{{"limit", "100"}},
-                              httplib::Headers{{"Authorization", "Bearer " + trim(token.output)}});
+  const auto res = hubCall("GET", "/api/v1/events?limit=100");
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 200) << res->body;
   const auto items = nlohmann::json::parse(res->body)["items"];
@@ -700,7 +671,7 @@ TEST_F(DnsE2E, HitsReachTheHubRoutedToTheClientsOrganisation) {
   std::set<std::string> patterns;
   for (const auto& e : items) {
     EXPECT_EQ(e["category"], "dns-policy-hit");
-    EXPECT_EQ(e["target_organisation"], agency) << e.dump();
+    EXPECT_EQ(e["target_organisation"], agency_) << e.dump();
     EXPECT_EQ(e["record"]["sensor"], "resolver-e2e");
     EXPECT_EQ(e.dump().find("127.0.0.1"), std::string::npos) << e.dump();
     patterns.insert(e["record"]["pattern"].get<std::string>());

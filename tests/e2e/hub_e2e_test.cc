@@ -66,14 +66,7 @@ class HubE2E : public ::testing::Test {
     dir_.reset();
   }
 
-  static std::string trim(std::string s) {
-    while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-    return s;
-  }
-
-  CommandResult admin(const std::string& args) const {
-    return run(kMamori + " admin --db " + quote(db_) + " " + args);
-  }
+  CommandResult admin(const std::string& args) const { return hubAdmin(db_, args); }
 
   // The token goes through the environment, as documented, unless a test passes --token.
   CommandResult mamori(const std::string& args, const std::string& token) const {

@@ -1,5 +1,5 @@
 // A `mamori hub` child process on a free local port, for end-to-end tests (tests/e2e/*_test.cc
-// that talk to a real hub: hub_e2e_test.cc, oversight_e2e_test.cc).
+// that talk to a real hub), and the admin command that sets its organisations up.
 #pragma once
 
 #include <fmt/format.h>
@@ -20,6 +20,17 @@
 #include "e2e_support.h"
 
 namespace mamori::e2e {
+
+// `mamori admin --db DB ARGS`: how the e2e suites create organisations, users and tokens.
+inline CommandResult hubAdmin(const std::string& db, const std::string& args) {
+  return run(std::string(MAMORI_BIN) + " admin --db " + quote(db) + " " + args);
+}
+
+// A command's output without its trailing newline and spaces (an id, a token, a key id).
+inline std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  return s;
+}
 
 // A port nothing listens on right now (the kernel's choice for port 0).
 inline int freePort() {

@@ -41,9 +41,7 @@ class IndicatorsE2E : public ::testing::Test {
     dir_.reset();
   }
 
-  CommandResult admin(const std::string& args) const {
-    return run(kMamori + " admin --db " + quote(db_) + " " + args);
-  }
+  CommandResult admin(const std::string& args) const { return hubAdmin(db_, args); }
   std::string token(const std::string& user, const std::string& org) {
     EXPECT_EQ(
         admin(fmt::format("user add --name {} --org {} --role analyst --clearance 2", user, org))
@@ -51,9 +49,7 @@ class IndicatorsE2E : public ::testing::Test {
         0);
     auto t = admin("token create --user " + user);
     EXPECT_EQ(t.exitCode, 0) << t.output;
-    std::string out = t.output;
-    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-    return out;
+    return trim(t.output);
   }
   CommandResult indicators(const std::string& args, const std::string& token) const {
     return run(fmt::format("{} indicators {} --hub {} --token {}", kMamori, args, hub_->url(),

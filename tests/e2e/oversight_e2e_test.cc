@@ -35,11 +35,6 @@ const char* kOrder = R"({
   ]
 })";
 
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 class OversightE2E : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -79,9 +74,7 @@ class OversightE2E : public ::testing::Test {
     dir_.reset();
   }
 
-  CommandResult admin(const std::string& args) const {
-    return run(kMamori + " admin --db " + quote(db_) + " " + args);
-  }
+  CommandResult admin(const std::string& args) const { return hubAdmin(db_, args); }
   std::string userToken(const std::string& name, const std::string& org, const std::string& role) {
     auto u =
         admin(fmt::format("user add --name {} --org {} --role {} --clearance 2", name, org, role));
